@@ -1,0 +1,204 @@
+"""``agglomera`` command line.
+
+User mistakes (bad files, unknown regions, a locked database...) end with exit code 2 and
+a readable message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agglomera.config import Settings
+from agglomera.errors import AgglomeraError, ImportValidationError
+
+app = typer.Typer(help="agglomera: industrial-cluster statistics and evaluation.",
+                  no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Inspect a database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class OnError(str, Enum):
+    fail = "fail"
+    quarantine = "quarantine"
+
+
+class Kind(str, Enum):
+    auto = "auto"
+    observations = "observations"
+    enterprises = "enterprises"
+
+
+def friendly(func):
+    """Turn user mistakes (AgglomeraError) into a message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AgglomeraError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _db(db: Optional[Path]) -> Path:
+    return db if db is not None else Settings().db
+
+
+class _Bar:
+    """A rich progress bar fed by the library's progress callback."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                                 console=err, transient=True, disable=not enabled)
+        self.task = None
+
+    def __enter__(self):
+        self.progress.__enter__()
+        self.task = self.progress.add_task("starting", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+
+    def __call__(self, step: str, done: int | None, total: int | None) -> None:
+        self.progress.update(self.task, description=step, completed=done or 0, total=total)
+
+
+@app.command("import")
+@friendly
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="CSV/TSV, .xlsx/.xls or Parquet files.")],
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file (created if missing).")] = None,
+    metric: Annotated[Optional[str], typer.Option(help="Metric of the values when the file does not name it.")] = None,
+    year: Annotated[Optional[int], typer.Option(help="Year of the values when the file does not state it.")] = None,
+    region: Annotated[Optional[str], typer.Option(help="Region of the values when the file does not state it.")] = None,
+    unit: Annotated[Optional[str], typer.Option(help="Unit of the values when the file does not state it (e.g. 万人).")] = None,
+    industry: Annotated[Optional[str], typer.Option(help="Industry of the values when the file does not state it.")] = None,
+    industry_scheme: Annotated[Optional[str], typer.Option(help="Industry classification, e.g. 'GB/T 4754-2017'.")] = None,
+    sheet: Annotated[Optional[str], typer.Option(help="Only this sheet of a workbook (name or 1-based number).")] = None,
+    kind: Annotated[Kind, typer.Option(help="What the rows are.")] = Kind.auto,
+    on_error: Annotated[OnError, typer.Option("--on-error", help="fail: change nothing on any problem; quarantine: load good rows, keep rejected rows with reasons.")] = OnError.fail,
+    aliases: Annotated[Optional[Path], typer.Option(help="Extra header aliases (CSV: canonical,alias).")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Write every problem found to this CSV.")] = None,
+    rejects_dir: Annotated[Optional[Path], typer.Option(help="Folder for rejected-row CSVs (quarantine).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Import yearbook tables, statistical tables or enterprise lists."""
+    from agglomera.ingest import import_files
+
+    path = _db(db)
+    try:
+        with _Bar(enabled=not quiet and err.is_terminal) as bar:
+            result = import_files(
+                path, files, metric=metric, year=year, region=region, unit=unit,
+                industry=industry, industry_scheme=industry_scheme, sheet=sheet,
+                kind=kind.value, on_error=on_error.value,
+                aliases_file=aliases or Settings().aliases_file, rejects_dir=rejects_dir,
+                progress=bar)
+    except ImportValidationError as exc:
+        if report:
+            exc.report.write_csv(report)
+        err.print(f"[bold red]Import failed; the database {path} is unchanged.[/]",
+                  highlight=False)
+        err.print(exc.report.summary(), highlight=False, markup=False)
+        if report:
+            err.print(f"All problems written to {report}", highlight=False)
+        raise typer.Exit(2) from None
+    for o in result.outcomes:
+        where = f"{o.path.name}" + (f" [{o.sheet}]" if o.sheet else "")
+        if o.status == "skipped":
+            out.print(f"{where}: {o.message}", highlight=False)
+        else:
+            out.print(f"{where}: imported {o.rows_accepted} rows as source {o.source_id} "
+                      f"({o.kind}, layout {o.layout}"
+                      + (f", encoding {o.encoding}" if o.encoding else "") + ")",
+                      highlight=False)
+            if o.rows_rejected:
+                out.print(f"  {o.rows_rejected} rows rejected, kept in table rejected_rows "
+                          f"and {o.rejects_csv}", highlight=False)
+    if result.report and report:
+        result.report.write_csv(report)
+    if result.report:
+        err.print(result.report.summary(), highlight=False, markup=False)
+    if not result.changed:
+        out.print("Nothing changed: every file was already imported.", highlight=False)
+
+
+@db_app.command("info")
+@friendly
+def db_info(
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file.")] = None,
+) -> None:
+    """List what is in a database."""
+    from agglomera.store import open_store
+
+    path = _db(db)
+    if not path.exists():
+        err.print(f"No database at {path}; create one with 'agglomera import FILE --db {path}'.",
+                  highlight=False)
+        raise typer.Exit(2)
+    with open_store(path, read_only=True) as store:
+        info = store.info()
+    out.print(f"[bold]{info['path']}[/] (schema version {info['schema_version']})",
+              highlight=False)
+    out.print(f"observations: {info['observations']:,}   enterprises: {info['enterprises']:,}"
+              f"   rejected rows: {info['rejected_rows']:,}   regions: {info['regions']:,}   "
+              f"industries: {info['industries']:,}", highlight=False)
+    sources = info["sources"]
+    t = Table(title="Sources 来源")
+    for c in ("id", "file", "sheet", "kind", "layout", "accepted", "rejected", "imported at"):
+        t.add_column(c)
+    for r in sources.itertuples(index=False):
+        t.add_row(str(r.source_id), r.file_name, r.sheet or "", r.kind or "", r.layout or "",
+                  f"{r.rows_accepted:,}", f"{r.rows_rejected:,}", f"{r.imported_at:%Y-%m-%d %H:%M}")
+    out.print(t)
+    metrics = info["metrics"]
+    if len(metrics):
+        t = Table(title="Metrics 指标")
+        for c in ("metric", "unit", "rows", "years", "regions"):
+            t.add_column(c)
+        for r in metrics.itertuples(index=False):
+            t.add_row(r.metric, r.unit or "", f"{r.n:,}", f"{r.first_year}-{r.last_year}",
+                      str(r.regions))
+        out.print(t)
+
+
+@app.command()
+@friendly
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="DuckDB file to build afresh.")] = Path("demo.duckdb"),
+) -> None:
+    """Build a fresh database from the bundled yearbook tables and show a first result."""
+    from agglomera.demo import run_demo
+
+    with _Bar(enabled=err.is_terminal) as bar:
+        run_demo(db, out, progress=bar)
+
+
+def main() -> None:
+    try:
+        app()
+    except AgglomeraError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

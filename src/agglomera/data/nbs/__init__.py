@@ -1,0 +1,1 @@
+"""Package data (see the README beside these files)."""

@@ -1,0 +1,309 @@
+"""The DuckDB file: schema, migrations and the stable views other tools read.
+
+Tables are suffixed ``_data`` where a stable view of the plain name sits on top; outside
+tools should read the views ``observations`` and ``enterprises`` (columns documented in
+docs/data-model.md) and never rely on the tables behind them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from agglomera.errors import BackendError
+from agglomera.schema.catalog import Catalog, IndustryMatcher, RegionMatcher
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE regions (
+    code        VARCHAR PRIMARY KEY,
+    name_zh     VARCHAR,
+    name_en     VARCHAR,
+    level       VARCHAR NOT NULL,  -- nation, province, prefecture, county, zone, group,
+                                   -- aggregate, total
+    parent_code VARCHAR,
+    kind        VARCHAR NOT NULL,  -- official (GB/T 2260), aggregate, user
+    note        VARCHAR,
+    lon         DOUBLE,
+    lat         DOUBLE
+);
+CREATE TABLE region_aliases (alias VARCHAR NOT NULL, code VARCHAR NOT NULL);
+CREATE TABLE region_members (
+    group_code  VARCHAR NOT NULL,
+    member_code VARCHAR NOT NULL,
+    PRIMARY KEY (group_code, member_code)
+);
+CREATE TABLE industry_schemes (
+    scheme  VARCHAR PRIMARY KEY,
+    name_zh VARCHAR,
+    name_en VARCHAR,
+    note    VARCHAR
+);
+CREATE TABLE industries (
+    scheme      VARCHAR NOT NULL,
+    code        VARCHAR NOT NULL,
+    level       VARCHAR,
+    parent_code VARCHAR,
+    name_zh     VARCHAR,
+    name_en     VARCHAR,
+    PRIMARY KEY (scheme, code)
+);
+CREATE TABLE industry_aliases (scheme VARCHAR, code VARCHAR, alias VARCHAR);
+CREATE SEQUENCE source_id_seq START 1;
+CREATE TABLE sources (
+    source_id     INTEGER PRIMARY KEY,
+    file_name     VARCHAR NOT NULL,
+    file_path     VARCHAR,
+    sha256        VARCHAR NOT NULL,
+    sheet         VARCHAR,
+    options       VARCHAR,   -- JSON of the import options that change the result
+    kind          VARCHAR,   -- observations | enterprises
+    layout        VARCHAR,   -- long | wide:<rows>x<columns> | enterprises
+    encoding      VARCHAR,
+    title         VARCHAR,
+    notes         VARCHAR,   -- units line, footnotes
+    imported_at   TIMESTAMP NOT NULL,
+    rows_accepted BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL
+);
+CREATE TABLE source_tables (
+    source_id  INTEGER NOT NULL,
+    table_ref  VARCHAR NOT NULL,
+    source_url VARCHAR
+);
+CREATE TABLE observations_data (
+    source_id       INTEGER NOT NULL,
+    table_ref       VARCHAR NOT NULL,
+    region_code     VARCHAR NOT NULL,
+    industry_scheme VARCHAR NOT NULL,
+    industry_code   VARCHAR NOT NULL,
+    year            INTEGER NOT NULL,
+    metric          VARCHAR NOT NULL,
+    value           DOUBLE,
+    unit            VARCHAR,
+    value_original  VARCHAR,
+    unit_original   VARCHAR,
+    marker          VARCHAR,
+    source_row      BIGINT
+);
+CREATE TABLE enterprises_data (
+    source_id       INTEGER NOT NULL,
+    enterprise_id   VARCHAR NOT NULL,
+    name            VARCHAR,
+    region_code     VARCHAR,
+    industry_scheme VARCHAR,
+    industry_code   VARCHAR,
+    year            INTEGER,
+    lon             DOUBLE,
+    lat             DOUBLE,
+    employment      DOUBLE,
+    revenue         DOUBLE,
+    attributes      JSON,
+    source_row      BIGINT
+);
+CREATE TABLE rejected_rows (
+    source_id  INTEGER NOT NULL,
+    sheet      VARCHAR,
+    source_row BIGINT,
+    reasons    VARCHAR NOT NULL,
+    raw        VARCHAR
+);
+CREATE VIEW observations AS
+SELECT o.region_code,
+       coalesce(r.name_zh, r.name_en, o.region_code)          AS region_name,
+       o.industry_scheme,
+       o.industry_code,
+       coalesce(i.name_zh, i.name_en, o.industry_code)        AS industry_name,
+       o.year, o.metric, o.value, o.unit, o.source_id,
+       r.name_en AS region_name_en, r.level AS region_level,
+       i.name_en AS industry_name_en,
+       o.table_ref, o.marker, o.value_original, o.unit_original, o.source_row
+FROM observations_data o
+LEFT JOIN regions r ON r.code = o.region_code
+LEFT JOIN industries i ON i.scheme = o.industry_scheme AND i.code = o.industry_code;
+CREATE VIEW enterprises AS
+SELECT e.enterprise_id, e.name, e.region_code,
+       coalesce(r.name_zh, r.name_en, e.region_code) AS region_name,
+       e.industry_scheme, e.industry_code,
+       coalesce(i.name_zh, i.name_en, e.industry_code) AS industry_name,
+       e.year, e.lon, e.lat, e.employment, e.revenue, e.attributes, e.source_id
+FROM enterprises_data e
+LEFT JOIN regions r ON r.code = e.region_code
+LEFT JOIN industries i ON i.scheme = e.industry_scheme AND i.code = e.industry_code;
+"""
+
+
+def _seed_v1(con: duckdb.DuckDBPyConnection) -> None:
+    regions, aliases, members = Catalog.regions_seed()
+    schemes, industries, ind_aliases = Catalog.industries_seed()
+    for table, frame in (("regions", regions), ("region_aliases", aliases),
+                         ("region_members", members), ("industry_schemes", schemes),
+                         ("industries", industries), ("industry_aliases", ind_aliases)):
+        con.register("_seed", frame)
+        cols = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _seed")
+        con.unregister("_seed")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _v1(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_V1)
+    _seed_v1(con)
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "regions, industries, sources, observations, enterprises; seeds", _v1),
+]
+
+
+class Store:
+    """An open agglomera database (a DuckDB file)."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        self.path = Path(path)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc).splitlines()[0]
+            if "lock" in msg.lower():
+                msg = (f"database {self.path} is in use by another process; close it "
+                       f"and try again ({msg})")
+            raise BackendError(f"cannot open database {self.path}: {msg}") from exc
+        except duckdb.Error as exc:
+            raise BackendError(
+                f"cannot open database {self.path}: {str(exc).splitlines()[0]}"
+            ) from exc
+        if not read_only:
+            self.migrate()
+
+    # ---- schema ------------------------------------------------------------------
+    def schema_version(self) -> int:
+        has = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()[0]
+        if not has:
+            return 0
+        return int(self.con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+                   or 0)
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction; return those applied."""
+        applied: list[int] = []
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise BackendError(
+                f"database {self.path} has schema version {current}, newer than this "
+                f"agglomera ({SCHEMA_VERSION}); upgrade agglomera to open it"
+            )
+        for mig in MIGRATIONS:
+            if mig.version <= current:
+                continue
+            with self.transaction():
+                self.con.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
+                    "applied_at TIMESTAMP NOT NULL, description VARCHAR)"
+                )
+                mig.apply(self.con)
+                self.con.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
+                                 [mig.version, _dt.datetime.now(), mig.description])
+            applied.append(mig.version)
+        return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- reference lists ---------------------------------------------------------
+    def region_matcher(self) -> RegionMatcher:
+        regions = self.con.execute("SELECT * FROM regions").df()
+        aliases = self.con.execute("SELECT alias, code FROM region_aliases").df()
+        return RegionMatcher(regions, aliases)
+
+    def industry_matcher(self) -> IndustryMatcher:
+        industries = self.con.execute("SELECT * FROM industries").df()
+        aliases = self.con.execute("SELECT scheme, code, alias FROM industry_aliases").df()
+        return IndustryMatcher(industries, aliases)
+
+    # ---- queries -----------------------------------------------------------------
+    def find_source(self, sha256: str, sheet: str | None, options: str) -> tuple | None:
+        return self.con.execute(
+            "SELECT source_id, file_name, imported_at, rows_accepted, rows_rejected "
+            "FROM sources WHERE sha256 = ? AND coalesce(sheet, '') = coalesce(?, '') "
+            "AND options = ?",
+            [sha256, sheet, options],
+        ).fetchone()
+
+    def info(self) -> dict[str, object]:
+        """What is in the database: counts, sources, metrics, years, regions."""
+        q = self.con.execute
+        out: dict[str, object] = {
+            "path": str(self.path),
+            "schema_version": self.schema_version(),
+            "observations": q("SELECT count(*) FROM observations_data").fetchone()[0],
+            "enterprises": q("SELECT count(*) FROM enterprises_data").fetchone()[0],
+            "rejected_rows": q("SELECT count(*) FROM rejected_rows").fetchone()[0],
+            "regions": q("SELECT count(*) FROM regions").fetchone()[0],
+            "industries": q("SELECT count(*) FROM industries").fetchone()[0],
+        }
+        out["sources"] = q(
+            "SELECT source_id, file_name, sheet, kind, layout, rows_accepted, rows_rejected, "
+            "imported_at FROM sources ORDER BY source_id"
+        ).df()
+        out["metrics"] = q(
+            "SELECT metric, unit, count(*) AS n, min(year) AS first_year, "
+            "max(year) AS last_year, count(DISTINCT region_code) AS regions "
+            "FROM observations_data GROUP BY metric, unit ORDER BY metric, unit"
+        ).df()
+        return out
+
+    def observations(self, **filters: object) -> pd.DataFrame:
+        """Rows of the ``observations`` view, filtered by equality on the given columns."""
+        allowed = {"region_code", "industry_scheme", "industry_code", "year", "metric",
+                   "source_id", "table_ref", "region_level"}
+        clauses, params = [], []
+        for col, val in filters.items():
+            if col not in allowed:
+                raise ValueError(f"cannot filter observations on {col!r}; "
+                                 f"allowed: {', '.join(sorted(allowed))}")
+            if isinstance(val, (list, tuple, set)):
+                clauses.append(f"{col} IN ({', '.join('?' * len(val))})")
+                params.extend(val)
+            else:
+                clauses.append(f"{col} = ?")
+                params.append(val)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self.con.execute(f"SELECT * FROM observations{where}", params).df()
+
+
+def open_store(path: str | Path, *, read_only: bool = False) -> Store:
+    """Open (and create or migrate) the database at ``path``."""
+    return Store(path, read_only=read_only)

@@ -309,7 +309,7 @@ class SheetParser:
             if canon[k] == "value":
                 col_attrs[k] = attrs
                 continue
-            for part in labels[k]:
+            for part in reversed(labels[k]):  # the lowest header row is the most specific
                 head, bracket = split_bracket_tail(part)
                 if bracket and self.catalog.unit(bracket):
                     attrs["unit"] = bracket
@@ -375,7 +375,9 @@ class SheetParser:
             if col not in frame.columns:
                 frame[col] = None
         frame = frame[STAGE_COLUMNS]
-        rows_desc = "+".join(sorted(set(label_dims.values()))) or "rows"
+        shown = {"region", "region_code", "industry", "industry_code", "year", "metric"}
+        rows_desc = "+".join(sorted((set(label_dims.values()) | set(dim_cols.values()))
+                                    & shown)) or "rows"
         if "value" in canon:
             layout = "long"
         elif col_dims:

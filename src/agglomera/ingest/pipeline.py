@@ -229,6 +229,14 @@ class _Importer:
         header_first = (len(dims) >= 2 or ("value" in dims) or (
             len(dims) >= 1 and any(metric_cols))) and all(
             c or m or h for c, m, h in zip(canon, metric_cols, header, strict=True))
+        small = len(sample_text) < (64 << 20) - 1
+        enterprise = bool(dims & {"enterprise_id", "name"}) and bool(
+            dims & {"region", "region_code", "lon", "lat"})
+        plain_metrics = all(c or m for c, m in zip(canon, metric_cols, strict=True))
+        if header_first and small and not ("value" in dims or enterprise or plain_metrics):
+            # other column headers are years, industries or regions: a cross-table,
+            # which the sheet parser reads (large files keep the fast path)
+            header_first = False
         if header_first:
             return self._stage_text_duckdb(path, kind, encoding, delim, header, canon)
         if len(sample_text) >= (64 << 20) - 1:

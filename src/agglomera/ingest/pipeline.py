@@ -49,6 +49,7 @@ Progress = Callable[[str, int | None, int | None], None]
 ON_ERROR = ("fail", "quarantine")
 KINDS = ("auto", "observations", "enterprises")
 NONNEG_DIMENSIONS = {"persons", "count", "person_years"}
+SURE_ENCODINGS = {"utf-8", "utf-8-sig", "utf-16", "gb18030", "ascii"}
 FAST_PATH_MIN_BYTES = 0  # header-first delimited text always goes through DuckDB
 
 
@@ -167,8 +168,15 @@ class _Importer:
                                       lambda p, g=grid: self._stage_grid(p, g)))
             return outs
         encoding = detect_encoding(path, kind)
-        return [self._one(path, sha, None, kind, encoding,
-                          lambda p: self._stage_text(p, kind, encoding))]
+        out = self._one(path, sha, None, kind, encoding,
+                        lambda p: self._stage_text(p, kind, encoding))
+        if out.rows_rejected and encoding not in SURE_ENCODINGS:
+            # the problems may come from reading the text in the wrong encoding
+            self.report.add(file=label, rule="guessed_encoding",
+                            message=f"the file is neither UTF-8 nor GB18030; it was read as "
+                                    f"{encoding} (a guess), so the values below may be "
+                                    "garbled. Save it as UTF-8 and import it again")
+        return [out]
 
     def _one(self, path, sha, sheet, kind, encoding, stager) -> FileOutcome:
         found = self.store.find_source(sha, sheet, self.opts.key())
@@ -181,6 +189,11 @@ class _Importer:
         self.progress(f"reading {path.name}", None, None)
         parsed = stager(path)  # creates the stage table, returns meta
         meta = parsed
+        if not getattr(self, "_bad_lines", None) and self.con.execute(
+                f"SELECT count(*) FROM {meta['stage']}").fetchone()[0] == 0:
+            where = str(path) + (f", sheet '{sheet}'" if sheet else "")
+            raise SchemaError(f"{where}: found a header but no data rows; expected rows "
+                              "of values below the header")
         self.progress(f"validating {path.name}", None, None)
         if meta["kind"] == "enterprises":
             result = self._validate_enterprises(path, sheet, meta)
@@ -638,7 +651,15 @@ class _Importer:
                             OR v.v_trim IN ({marker_list}) THEN NULL
                           ELSE TRY_CAST(replace(replace(
                                  substr(v.v_trim, 1, length(v.v_trim) - length(v.note_mark)),
-                                 ',', ''), ' ', '') AS DOUBLE) END AS num
+                                 ',', ''), ' ', '') AS DOUBLE) END AS num,
+                     -- exact decimal scaling where the factor is a whole number, so that
+                     -- 2.47 万人 is 24700 persons, not 24700.000000000004
+                     CASE WHEN m.factor = round(m.factor) AND m.factor < 1e15
+                          AND length(v.v_trim) + log10(m.factor) < 24 THEN
+                       TRY_CAST(TRY_CAST(replace(replace(
+                                 substr(v.v_trim, 1, length(v.v_trim) - length(v.note_mark)),
+                                 ',', ''), ' ', '') AS DECIMAL(38, 12))
+                                * CAST(m.factor AS BIGINT) AS DOUBLE) END AS num_exact
               FROM v
               LEFT JOIN _rmap r ON coalesce(v.region, {nul}) = coalesce(r.k_name, {nul})
                                AND coalesce(v.region_code, {nul}) = coalesce(r.k_code, {nul})
@@ -734,7 +755,7 @@ class _Importer:
         con.execute(f"""
             INSERT INTO observations_data
             SELECT {sid}, coalesce(table_ref, ''), region_out, scheme_out, code_out,
-                   year_out, metric_out, num * coalesce(factor, 1.0), unit_out, value, unit,
+                   year_out, metric_out, coalesce(num_exact, num * coalesce(factor, 1.0)), unit_out, value, unit,
                    marker_out, src_row
             FROM {chk} WHERE NOT rejected
         """)
@@ -886,7 +907,7 @@ class _Importer:
         self._bad_lines = []
         self.report.add_frame(problems)
         con.register("_bad_rows", pd.DataFrame({"r": problems["row"].astype("int64")
-                                                if len(problems) else pd.Series([], "int64")}))
+                                                if len(problems) else pd.Series([], dtype="int64")}))
         con.execute(f"ALTER TABLE {chk} ADD COLUMN rejected BOOLEAN")
         con.execute(f"UPDATE {chk} SET rejected = src_row IN (SELECT r FROM _bad_rows)")
         con.unregister("_bad_rows")

@@ -26,3 +26,10 @@ def nbs_files() -> list[Path]:
 def reference_file(name: str) -> Path:
     """Path of a bundled reference file (e.g. ``gbt4754_2017.csv``)."""
     return Path(str(resources.files("agglomera.data.reference").joinpath(name)))
+
+
+def domain_figures() -> dict:
+    """Plan targets and benchmark figures users compare against (see the YAML's header)."""
+    import yaml
+
+    return yaml.safe_load(reference_file("domain_figures.yaml").read_text(encoding="utf-8"))

@@ -253,6 +253,113 @@ class Store:
         aliases = self.con.execute("SELECT scheme, code, alias FROM industry_aliases").df()
         return IndustryMatcher(industries, aliases)
 
+    # ---- user-defined regions and classifications ---------------------------------
+    def define_regions(self, frame: pd.DataFrame, *, source: str = "table") -> int:
+        """Add or replace user-defined regions (development zones, planning areas, groups).
+
+        ``frame`` columns: ``code`` and ``name_zh`` (required), ``name_en``, ``level``
+        (default ``zone``), ``parent`` (a region name or code), ``members`` (region names
+        or codes separated by ``;``), ``aliases`` (``;``-separated), ``lon``, ``lat``.
+        Every name is matched like imported names; all problems are raised together.
+        """
+        from agglomera.errors import SchemaError
+
+        frame = frame.fillna("").astype(str)
+        missing = {"code", "name_zh"} - set(frame.columns)
+        if missing:
+            raise SchemaError(f"{source}: region definitions need columns "
+                              f"{', '.join(sorted(missing))}; got {', '.join(frame.columns)}")
+        matcher = self.region_matcher()
+        problems: list[str] = []
+        regions, aliases, members = [], [], []
+        official = {r[0] for r in self.con.execute(
+            "SELECT code FROM regions WHERE kind = 'official'").fetchall()}
+        for i, r in enumerate(frame.to_dict("records"), start=2):
+            code = r["code"].strip()
+            if not code or code in official:
+                problems.append(f"{source}, row {i}: code '{code}' is empty or an official "
+                                "GB/T 2260 code; user regions need codes of their own "
+                                "(e.g. 'Z-CC-HITECH')")
+                continue
+            parent = None
+            if r.get("parent", "").strip():
+                m = matcher.match(r["parent"])
+                if m is None:
+                    problems.append(f"{source}, row {i}: parent '{r['parent']}' is not a "
+                                    f"known region; closest: "
+                                    f"{', '.join(matcher.suggest(r['parent'])) or 'none'}")
+                else:
+                    parent = m.code
+            for name in filter(None, (s.strip() for s in r.get("members", "").split(";"))):
+                m = matcher.match(name)
+                if m is None:
+                    problems.append(f"{source}, row {i}: member '{name}' is not a known "
+                                    f"region; closest: "
+                                    f"{', '.join(matcher.suggest(name)) or 'none'}")
+                else:
+                    members.append((code, m.code))
+            lon = float(r["lon"]) if r.get("lon") else None
+            lat = float(r["lat"]) if r.get("lat") else None
+            regions.append((code, r["name_zh"], r.get("name_en") or None,
+                            r.get("level") or "zone", parent, "user", None, lon, lat))
+            for a in [code, r["name_zh"], r.get("name_en", ""),
+                      *r.get("aliases", "").split(";")]:
+                if a.strip():
+                    aliases.append((a.strip(), code))
+        if problems:
+            raise SchemaError("region definitions rejected:\n  " + "\n  ".join(problems))
+        with self.transaction():
+            codes = [r[0] for r in regions]
+            for table, col in (("regions", "code"), ("region_aliases", "code"),
+                               ("region_members", "group_code")):
+                self.con.executemany(f"DELETE FROM {table} WHERE {col} = ?",
+                                     [[c] for c in codes])
+            self.con.executemany("INSERT INTO regions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 regions)
+            if aliases:
+                self.con.executemany("INSERT INTO region_aliases VALUES (?, ?)", aliases)
+            if members:
+                self.con.executemany("INSERT INTO region_members VALUES (?, ?)",
+                                     sorted(set(members)))
+        return len(regions)
+
+    def define_classification(self, scheme: str, frame: pd.DataFrame, *,
+                              name_zh: str | None = None, name_en: str | None = None,
+                              source: str = "table") -> int:
+        """Add (or replace) an industry classification such as NAICS, NACE or a user scheme.
+
+        ``frame`` columns: ``code`` (required), ``name_zh``, ``name_en``, ``level``,
+        ``parent`` (a code of the same scheme).
+        """
+        from agglomera.errors import SchemaError
+
+        frame = frame.fillna("").astype(str)
+        if "code" not in frame.columns or not ({"name_zh", "name_en"} & set(frame.columns)):
+            raise SchemaError(f"{source}: a classification needs a 'code' column and "
+                              f"'name_zh' or 'name_en'; got {', '.join(frame.columns)}")
+        if scheme in {"GB/T 4754-2017", "ALL"}:
+            raise SchemaError(f"'{scheme}' is bundled and cannot be redefined")
+        codes = [c.strip() for c in frame["code"]]
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        if dup or "" in codes:
+            raise SchemaError(f"{source}: codes must be unique and non-empty; "
+                              f"repeated: {', '.join(dup) or '(empty code)'}")
+        known = set(codes)
+        bad_parents = sorted({p for p in frame.get("parent", []) if p and p not in known})
+        if bad_parents:
+            raise SchemaError(f"{source}: parent codes not in the classification: "
+                              f"{', '.join(bad_parents)}")
+        rows = [(scheme, r["code"].strip(), r.get("level") or None, r.get("parent") or None,
+                 r.get("name_zh") or None, r.get("name_en") or None)
+                for r in frame.to_dict("records")]
+        with self.transaction():
+            self.con.execute("DELETE FROM industries WHERE scheme = ?", [scheme])
+            self.con.execute("DELETE FROM industry_schemes WHERE scheme = ?", [scheme])
+            self.con.execute("INSERT INTO industry_schemes VALUES (?, ?, ?, ?)",
+                             [scheme, name_zh, name_en or scheme, "user-defined"])
+            self.con.executemany("INSERT INTO industries VALUES (?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
     # ---- queries -----------------------------------------------------------------
     def find_source(self, sha256: str, sheet: str | None, options: str) -> tuple | None:
         return self.con.execute(

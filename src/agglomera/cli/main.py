@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -26,8 +27,10 @@ app = typer.Typer(help="agglomera: industrial-cluster statistics and evaluation.
 db_app = typer.Typer(help="Inspect a database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: messages name files and rows; never break them at the terminal width (a
+# path folded across lines cannot be copied, and logs of piped output would be cut)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class OnError(str, Enum):
@@ -49,7 +52,7 @@ def friendly(func):
         try:
             return func(*args, **kwargs)
         except AgglomeraError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -115,24 +118,24 @@ def import_cmd(
     except ImportValidationError as exc:
         if report:
             exc.report.write_csv(report)
-        err.print(f"[bold red]Import failed; the database {path} is unchanged.[/]",
-                  highlight=False)
+        err.print(f"[bold red]Import failed; the database {escape(str(path))} is "
+                  "unchanged.[/]", highlight=False)
         err.print(exc.report.summary(), highlight=False, markup=False)
         if report:
-            err.print(f"All problems written to {report}", highlight=False)
+            err.print(f"All problems written to {report}", highlight=False, markup=False)
         raise typer.Exit(2) from None
     for o in result.outcomes:
         where = f"{o.path.name}" + (f" [{o.sheet}]" if o.sheet else "")
         if o.status == "skipped":
-            out.print(f"{where}: {o.message}", highlight=False)
+            out.print(f"{where}: {o.message}", highlight=False, markup=False)
         else:
             out.print(f"{where}: imported {o.rows_accepted} rows as source {o.source_id} "
                       f"({o.kind}, layout {o.layout}"
                       + (f", encoding {o.encoding}" if o.encoding else "") + ")",
-                      highlight=False)
+                      highlight=False, markup=False)
             if o.rows_rejected:
                 out.print(f"  {o.rows_rejected} rows rejected, kept in table rejected_rows "
-                          f"and {o.rejects_csv}", highlight=False)
+                          f"and {o.rejects_csv}", highlight=False, markup=False)
     if result.report and report:
         result.report.write_csv(report)
     if result.report:
@@ -152,12 +155,12 @@ def db_info(
     path = _db(db)
     if not path.exists():
         err.print(f"No database at {path}; create one with 'agglomera import FILE --db {path}'.",
-                  highlight=False)
+                  highlight=False, markup=False)
         raise typer.Exit(2)
     with open_store(path, read_only=True) as store:
         info = store.info()
-    out.print(f"[bold]{info['path']}[/] (schema version {info['schema_version']})",
-              highlight=False)
+    out.print(f"[bold]{escape(str(info['path']))}[/] "
+              f"(schema version {info['schema_version']})", highlight=False)
     out.print(f"observations: {info['observations']:,}   enterprises: {info['enterprises']:,}"
               f"   rejected rows: {info['rejected_rows']:,}   regions: {info['regions']:,}   "
               f"industries: {info['industries']:,}", highlight=False)
@@ -166,7 +169,8 @@ def db_info(
     for c in ("id", "file", "sheet", "kind", "layout", "accepted", "rejected", "imported at"):
         t.add_column(c)
     for r in sources.itertuples(index=False):
-        t.add_row(str(r.source_id), r.file_name, r.sheet or "", r.kind or "", r.layout or "",
+        t.add_row(str(r.source_id), escape(r.file_name), escape(r.sheet or ""),
+                  r.kind or "", r.layout or "",
                   f"{r.rows_accepted:,}", f"{r.rows_rejected:,}", f"{r.imported_at:%Y-%m-%d %H:%M}")
     out.print(t)
     metrics = info["metrics"]
@@ -196,7 +200,7 @@ def main() -> None:
     try:
         app()
     except AgglomeraError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
 
 

@@ -124,6 +124,11 @@ class _Importer:
         self.aliases = aliases
         self.regions = store.region_matcher()
         self.industries = store.industry_matcher()
+        if opts.industry_scheme and opts.industry_scheme not in self.industries.schemes:
+            raise SchemaError(
+                f"unknown industry scheme '{opts.industry_scheme}'; this database knows "
+                f"{', '.join(repr(s) for s in self.industries.schemes)}. Define a new one "
+                "with Store.define_classification (or 'agglomera industries define')")
         self.progress = progress or (lambda step, done, total: None)
         self.rejects_dir = rejects_dir
         self.report = ValidationReport()

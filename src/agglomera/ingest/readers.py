@@ -104,7 +104,11 @@ def detect_encoding(path: Path, kind: str = "csv") -> str:
     for enc in ("utf-8", "gb18030"):
         try:
             decoded = trimmed.decode(enc)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            if enc == "utf-8":
+                if exc.reason == "unexpected end of data" and len(sample) >= SAMPLE_BYTES:
+                    return enc  # the sample ends inside a character, not bad bytes
+                _refuse_mixed_utf8(path, trimmed, exc)
             continue
         if enc == "utf-8" or _looks_chinese(decoded):
             return enc
@@ -115,6 +119,20 @@ def detect_encoding(path: Path, kind: str = "csv") -> str:
         raise SchemaError(f"{path}: cannot tell the text encoding (not UTF-8 and not GB18030); "
                           "save the file as UTF-8 and import it again")
     return best.encoding
+
+
+def _refuse_mixed_utf8(path: Path, sample: bytes, exc: UnicodeDecodeError) -> None:
+    """Whole lines of Chinese written in UTF-8, then bytes that are not UTF-8: the file
+    mixes encodings (or is damaged); decoding all of it as anything else would garble it."""
+    good = sample[: exc.start]
+    complete = good[: good.rfind(b"\n") + 1].decode("utf-8")
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in complete):
+        return
+    line = good.count(b"\n") + 1
+    raise SchemaError(
+        f"{path}: line {line} (byte {exc.start}: {sample[exc.start:exc.start + 4]!r}) is "
+        "not valid UTF-8 although the lines before it are; the file mixes encodings or is "
+        "damaged. Save it again in one encoding (UTF-8 preferred)")
 
 
 def _looks_chinese(text: str) -> bool:

@@ -701,16 +701,22 @@ class _Importer:
             SELECT {file_sql} AS file, {sheet_sql} AS sheet, src_row AS row, col AS column,
                    val AS value, rule, message
             FROM (
-              SELECT src_row, {_lit(col('region'))} AS col, coalesce(region, region_code)
-                     AS val, r_rule AS rule, r_msg AS message FROM {chk} WHERE r_rule IS NOT NULL
+              SELECT DISTINCT src_row, {_lit(col('region'))} AS col,
+                     coalesce(region, region_code) AS val, r_rule AS rule, r_msg AS message
+                     FROM {chk} WHERE r_rule IS NOT NULL
               UNION ALL
-              SELECT src_row, {_lit(col('industry'))}, coalesce(industry_code, industry),
-                     i_rule, i_msg FROM {chk} WHERE i_rule IS NOT NULL
+              SELECT DISTINCT src_row, {_lit(col('industry'))},
+                     coalesce(industry_code, industry), i_rule, i_msg
+                     FROM {chk} WHERE i_rule IS NOT NULL
               UNION ALL
-              SELECT src_row, {_lit(col('year'))}, year, y_rule, y_msg
+              SELECT DISTINCT src_row, {_lit(col('year'))}, year, y_rule, y_msg
                      FROM {chk} WHERE y_rule IS NOT NULL
               UNION ALL
-              SELECT src_row, {_lit(col('unit'))} , coalesce(unit, metric), m_rule, m_msg
+              SELECT DISTINCT src_row,
+                     CASE WHEN m_rule = 'missing_metric' THEN {_lit(col('metric'))}
+                          ELSE {_lit(col('unit'))} END,
+                     CASE WHEN m_rule = 'missing_metric' THEN metric
+                          ELSE coalesce(unit, metric) END, m_rule, m_msg
                      FROM {chk} WHERE m_rule IS NOT NULL
               UNION ALL
               SELECT src_row, '''' || value_column || '''', value, 'not_a_number', v_msg
@@ -720,11 +726,24 @@ class _Importer:
                      FROM {chk} WHERE n_msg IS NOT NULL
               UNION ALL
               SELECT src_row, '''' || value_column || '''', value, 'duplicate_key',
-                     'same region, industry, year and metric as row ' || dup_first
-                     || ' (' || dup_n || ' rows share this key)'
-                     FROM {chk} WHERE dup_n > 1 AND region_out IS NOT NULL
-                       AND scheme_out IS NOT NULL AND year_out IS NOT NULL
-                       AND metric_out IS NOT NULL
+                     CASE WHEN len(others) = 0 THEN
+                       'same region, industry, year and metric as another column of this row'
+                     ELSE 'same region, industry, year and metric as row'
+                       || CASE WHEN len(others) > 1 THEN 's ' ELSE ' ' END
+                       || array_to_string(others[1:5], ', ')
+                       || CASE WHEN len(others) > 5 THEN ', ...' ELSE '' END END
+              FROM (
+                SELECT c.src_row, c.value_column, c.value,
+                       list_filter(g.rows, lambda x: x <> c.src_row) AS others
+                FROM {chk} c JOIN (
+                  SELECT coalesce(table_ref, '') AS t, region_out, scheme_out, code_out,
+                         year_out, metric_out, list(DISTINCT src_row ORDER BY src_row) AS rows
+                  FROM {chk} WHERE dup_n > 1 GROUP BY ALL
+                ) g ON coalesce(c.table_ref, '') = g.t AND c.region_out = g.region_out
+                   AND c.scheme_out = g.scheme_out AND c.code_out = g.code_out
+                   AND c.year_out = g.year_out AND c.metric_out = g.metric_out
+                WHERE c.dup_n > 1
+              )
             )
         """).df()
         bad_lines = getattr(self, "_bad_lines", [])

@@ -53,3 +53,36 @@ def test_demo_builds_and_prints_the_northeast_comparison(tmp_path):
     assert "376.5" in res.output
     # Jiangsu employed persons 2007: 4,193.2 (10 000 persons), CSY2008 4-4
     assert "4,193.2" in res.output
+
+
+def test_regions_define_and_list(tmp_path):
+    db = tmp_path / "z.duckdb"
+    f = tmp_path / "zones.csv"
+    f.write_text("code,name_zh,name_en,level,parent,members\n"
+                 "Z-SY-HUNNAN,沈阳浑南高新区,Shenyang Hunnan Hi-tech Zone,zone,沈阳,沈阳市\n",
+                 encoding="gb18030")
+    res = runner.invoke(app, ["regions", "define", str(f), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "1 region(s) defined" in res.output
+    listed = runner.invoke(app, ["regions", "list", "--db", str(db), "--level", "zone"])
+    assert "Z-SY-HUNNAN" in listed.output and "210100" in listed.output
+
+
+def test_regions_define_with_unknown_member_exits_2(tmp_path):
+    f = tmp_path / "zones.csv"
+    f.write_text("code,name_zh,members\nZ1,某园区,沈杨市\n", encoding="utf-8")
+    res = runner.invoke(app, ["regions", "define", str(f), "--db", str(tmp_path / "z.duckdb")])
+    assert res.exit_code == 2
+    assert "member '沈杨市' is not a known region" in res.output
+    assert "沈阳市" in res.output  # the closest suggestion
+
+
+def test_industries_define(tmp_path):
+    f = tmp_path / "naics.csv"
+    f.write_text("code,name_en,level,parent\n31-33,Manufacturing,sector,\n"
+                 "336,Transportation Equipment,subsector,31-33\n", encoding="utf-8")
+    db = tmp_path / "n.duckdb"
+    res = runner.invoke(app, ["industries", "define", str(f), "--scheme", "NAICS 2012",
+                              "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "2 industries defined" in res.output

@@ -26,6 +26,12 @@ app = typer.Typer(help="agglomera: industrial-cluster statistics and evaluation.
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Inspect a database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+regions_app = typer.Typer(help="User-defined regions: development zones, planning areas.",
+                          no_args_is_help=True)
+app.add_typer(regions_app, name="regions")
+industries_app = typer.Typer(help="Industry classifications (NAICS, NACE, your own).",
+                             no_args_is_help=True)
+app.add_typer(industries_app, name="industries")
 
 # soft_wrap: messages name files and rows; never break them at the terminal width (a
 # path folded across lines cannot be copied, and logs of piped output would be cut)
@@ -194,6 +200,84 @@ def demo(
 
     with _Bar(enabled=err.is_terminal) as bar:
         run_demo(db, out, progress=bar)
+
+
+def _read_table(path: Path):
+    """A small CSV (UTF-8/GB18030 detected) or the first sheet of an Excel file."""
+    import pandas as pd
+
+    from agglomera.errors import SchemaError
+    from agglomera.ingest.readers import detect_encoding, sniff_kind
+
+    kind = sniff_kind(path)
+    if kind in ("xlsx", "xls"):
+        return pd.read_excel(path, dtype=str).fillna("")
+    if kind not in ("csv", "tsv"):
+        raise SchemaError(f"{path}: expected a CSV or Excel file")
+    sep = "\t" if kind == "tsv" else ","
+    return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep,
+                       encoding=detect_encoding(path, kind))
+
+
+@regions_app.command("define")
+@friendly
+def regions_define(
+    file: Annotated[Path, typer.Argument(help="CSV/Excel: code, name_zh, name_en, level, parent, members (;-separated), aliases.")],
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file.")] = None,
+) -> None:
+    """Add or replace user-defined regions such as development zones with their members."""
+    from agglomera.errors import SchemaError
+    from agglomera.store import open_store
+
+    if not file.exists():
+        raise SchemaError(f"{file}: no such file")
+    frame = _read_table(file)
+    with open_store(_db(db)) as store:
+        n = store.define_regions(frame, source=str(file))
+    out.print(f"{n} region(s) defined from {file.name}", highlight=False, markup=False)
+
+
+@regions_app.command("list")
+@friendly
+def regions_list(
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file.")] = None,
+    level: Annotated[Optional[str], typer.Option(help="Only this level (province, prefecture, zone...).")] = None,
+) -> None:
+    """List the regions a database knows."""
+    from agglomera.store import open_store
+
+    with open_store(_db(db)) as store:
+        sql = ("SELECT r.code, r.name_zh, r.name_en, r.level, r.parent_code, "
+               "string_agg(m.member_code, ';') AS members FROM regions r "
+               "LEFT JOIN region_members m ON m.group_code = r.code "
+               + ("WHERE r.level = ? " if level else "")
+               + "GROUP BY ALL ORDER BY r.code")
+        rows = store.con.execute(sql, [level] if level else []).fetchall()
+    t = Table(title="Regions 地区")
+    for c in ("code", "名称", "name", "level", "parent", "members"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*[escape(str(v)) if v is not None else "" for v in r])
+    out.print(t)
+
+
+@industries_app.command("define")
+@friendly
+def industries_define(
+    file: Annotated[Path, typer.Argument(help="CSV/Excel: code, name_zh, name_en, level, parent.")],
+    scheme: Annotated[str, typer.Option(help="Name of the classification, e.g. 'NAICS 2012'.")],
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file.")] = None,
+) -> None:
+    """Add or replace an industry classification."""
+    from agglomera.errors import SchemaError
+    from agglomera.store import open_store
+
+    if not file.exists():
+        raise SchemaError(f"{file}: no such file")
+    frame = _read_table(file)
+    with open_store(_db(db)) as store:
+        n = store.define_classification(scheme, frame, source=str(file))
+    out.print(f"{n} industries defined in scheme {scheme}", highlight=False, markup=False)
 
 
 def main() -> None:

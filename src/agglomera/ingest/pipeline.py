@@ -223,6 +223,16 @@ class _Importer:
             self._load_enterprises(sid, chk, meta)
         else:
             self._load_observations(sid, chk)
+            n_dup = self._check_duplicates(sid, path, sheet, meta)
+            if n_dup:
+                n_bad += n_dup
+                n_good -= n_dup
+                out.rows_accepted, out.rows_rejected = n_good, n_bad
+                if self.on_error == "fail":
+                    out.status = "failed"  # the whole import is rolled back
+                    return out
+                self.con.execute("UPDATE sources SET rows_accepted = ?, rows_rejected = ? "
+                                 "WHERE source_id = ?", [n_good, n_bad, sid])
         if n_bad:
             out.rejects_csv = self._keep_rejects(sid, path, sheet, chk, meta)
         return out
@@ -359,7 +369,7 @@ class _Importer:
         if "value" in dim_map:
             sel["value_column"] = _lit(dim_map["value"])
             body = ", ".join(f"{expr} AS {col}" for col, expr in sel.items())
-            self.con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {body} FROM {raw}")
+            self.con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {body} FROM {raw}")
             layout = "long"
         else:
             if not metric_cols:
@@ -378,7 +388,7 @@ class _Importer:
                 if (u := self._bracket_unit(n)) is not None)
             unit_sql = f"CASE _col {unit_case} ELSE {unit_expr} END" if unit_case else unit_expr
             self.con.execute(
-                f"CREATE TEMP TABLE {stage} AS SELECT src_row, region, region_code, industry,"
+                f"CREATE TEMP VIEW {stage} AS SELECT src_row, region, region_code, industry,"
                 f" industry_code, industry_scheme, year, "
                 f"coalesce({sel['metric'] if sel['metric'] != 'NULL' else 'NULL'}, "
                 f"CASE _col {case} END) AS metric, value, {unit_sql} AS unit, marker, "
@@ -417,7 +427,7 @@ class _Importer:
                 cols.append(f"NULL::VARCHAR AS {c}")
         attr_sql = ("to_json(struct_pack(" + ", ".join(f"{_q(a)} := {_q(a)}" for a in attrs)
                     + "))") if attrs else "NULL::JSON"
-        self.con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {rowexpr} AS src_row, "
+        self.con.execute(f"CREATE TEMP VIEW {stage} AS SELECT {rowexpr} AS src_row, "
                          f"{', '.join(cols)}, {attr_sql} AS attributes FROM {raw}")
         header_map = {}
         for h in header:
@@ -637,58 +647,77 @@ class _Importer:
         marker_list = ", ".join(_lit(m) for m in markers)
         nul = "chr(0)"
         chk = f"_chk_{self._n}"
+        note_chars = ", ".join(_lit(c) for c in "*①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳")
+        # The checked rows are a view: materialising ten million rows of text costs more
+        # than computing the joins again for the one pass that loads them.
         con.execute(f"""
-            CREATE TEMP TABLE {chk} AS
+            CREATE TEMP VIEW {chk} AS
             WITH v AS (
-              SELECT s.*, trim(s.value) AS v_trim,
-                     regexp_extract(trim(s.value), '([*①-⑳]+)$', 1) AS note_mark
-              FROM {stage} s
+              SELECT s.*, trim(s.value) AS v_trim FROM {stage} s
+            ), u AS (
+              SELECT v.*, TRY_CAST(v_trim AS DOUBLE) AS num0,
+                     (v_trim IS NULL OR v_trim = '' OR v_trim IN ({marker_list}))
+                       AS is_missing
+              FROM v
+            ), w AS (
+              -- footnote marks ("123.4*", "56①") are looked for only where the cell is
+              -- not already a plain number
+              SELECT u.*,
+                     CASE WHEN num0 IS NULL AND NOT is_missing
+                               AND right(v_trim, 1) IN ({note_chars})
+                          THEN regexp_extract(v_trim, '([*①-⑳]+)$', 1) ELSE '' END
+                       AS note_mark
+              FROM u
             ), j AS (
-              SELECT v.*, r.region_out, r.rule AS r_rule, r.msg AS r_msg,
+              SELECT w.*, r.region_out, r.rule AS r_rule, r.msg AS r_msg,
                      i.scheme_out, i.code_out, i.rule AS i_rule, i.msg AS i_msg,
                      CAST(y.year_out AS INTEGER) AS year_out, y.rule AS y_rule,
                      y.msg AS y_msg, m.metric_out, m.unit_out, CAST(m.factor AS DOUBLE)
                      AS factor, m.nonneg, m.rule AS m_rule, m.msg AS m_msg,
-                     CASE WHEN v.v_trim IS NULL OR v.v_trim = '' THEN ''
-                          WHEN v.v_trim IN ({marker_list}) THEN v.v_trim
-                          WHEN v.note_mark <> '' THEN v.note_mark END AS marker_out,
-                     CASE WHEN v.v_trim IS NULL OR v.v_trim = ''
-                            OR v.v_trim IN ({marker_list}) THEN NULL
-                          ELSE TRY_CAST(replace(replace(
-                                 substr(v.v_trim, 1, length(v.v_trim) - length(v.note_mark)),
-                                 ',', ''), ' ', '') AS DOUBLE) END AS num,
+                     CASE WHEN w.v_trim IS NULL OR w.v_trim = '' THEN ''
+                          WHEN w.is_missing THEN w.v_trim
+                          WHEN w.note_mark <> '' THEN w.note_mark END AS marker_out,
+                     CASE WHEN w.is_missing THEN NULL
+                          WHEN w.num0 IS NOT NULL THEN w.v_trim
+                          ELSE replace(replace(
+                                 substr(w.v_trim, 1, length(w.v_trim) - length(w.note_mark)),
+                                 ',', ''), ' ', '') END AS v_clean
+              FROM w
+              LEFT JOIN _rmap r ON coalesce(w.region, {nul}) = coalesce(r.k_name, {nul})
+                               AND coalesce(w.region_code, {nul}) = coalesce(r.k_code, {nul})
+              LEFT JOIN _imap i ON coalesce(w.table_ref, {nul}) = coalesce(i.k_table, {nul})
+                               AND coalesce(w.industry, {nul}) = coalesce(i.k_name, {nul})
+                               AND coalesce(w.industry_code, {nul}) = coalesce(i.k_code, {nul})
+                               AND coalesce(w.industry_scheme, {nul})
+                                   = coalesce(i.k_scheme, {nul})
+              LEFT JOIN _ymap y ON coalesce(w.year, {nul}) = coalesce(y.k_year, {nul})
+              LEFT JOIN _mmap m ON coalesce(w.metric, {nul}) = coalesce(m.k_metric, {nul})
+                               AND coalesce(w.unit, {nul}) = coalesce(m.k_unit, {nul})
+            ), k AS (
+              SELECT j.*, CASE WHEN is_missing THEN NULL
+                               ELSE coalesce(num0, TRY_CAST(v_clean AS DOUBLE)) END AS num,
                      -- exact decimal scaling where the factor is a whole number, so that
                      -- 2.47 万人 is 24700 persons, not 24700.000000000004
-                     CASE WHEN m.factor = round(m.factor) AND m.factor < 1e15
-                          AND length(v.v_trim) + log10(m.factor) < 24 THEN
-                       TRY_CAST(TRY_CAST(replace(replace(
-                                 substr(v.v_trim, 1, length(v.v_trim) - length(v.note_mark)),
-                                 ',', ''), ' ', '') AS DECIMAL(38, 12))
-                                * CAST(m.factor AS BIGINT) AS DOUBLE) END AS num_exact
-              FROM v
-              LEFT JOIN _rmap r ON coalesce(v.region, {nul}) = coalesce(r.k_name, {nul})
-                               AND coalesce(v.region_code, {nul}) = coalesce(r.k_code, {nul})
-              LEFT JOIN _imap i ON coalesce(v.table_ref, {nul}) = coalesce(i.k_table, {nul})
-                               AND coalesce(v.industry, {nul}) = coalesce(i.k_name, {nul})
-                               AND coalesce(v.industry_code, {nul}) = coalesce(i.k_code, {nul})
-                               AND coalesce(v.industry_scheme, {nul})
-                                   = coalesce(i.k_scheme, {nul})
-              LEFT JOIN _ymap y ON coalesce(v.year, {nul}) = coalesce(y.k_year, {nul})
-              LEFT JOIN _mmap m ON coalesce(v.metric, {nul}) = coalesce(m.k_metric, {nul})
-                               AND coalesce(v.unit, {nul}) = coalesce(m.k_unit, {nul})
+                     CASE WHEN factor <> 1 AND factor = round(factor) AND factor < 1e15
+                          AND length(v_clean) + log10(factor) < 24 THEN
+                       TRY_CAST(TRY_CAST(v_clean AS DECIMAL(38, 12))
+                                * CAST(factor AS BIGINT) AS DOUBLE) END AS num_exact
+              FROM j
+            ), f AS (
+              SELECT k.*,
+                CASE WHEN num IS NULL AND marker_out IS NULL THEN
+                  'expected a number or a missing marker (—, …, x, blank)' END AS v_msg,
+                CASE WHEN num < 0 AND nonneg THEN
+                  'negative value for ' || metric_out || ', which cannot be negative' END
+                  AS n_msg
+              FROM k
             )
-            SELECT j.*,
-              CASE WHEN num IS NULL AND marker_out IS NULL THEN
-                'expected a number or a missing marker (—, …, x, blank)' END AS v_msg,
-              CASE WHEN num < 0 AND nonneg THEN
-                'negative value for ' || metric_out || ', which cannot be negative' END
-                AS n_msg,
-              count(*) OVER (PARTITION BY coalesce(table_ref, ''), region_out, scheme_out,
-                             code_out, year_out, metric_out) AS dup_n,
-              min(src_row) OVER (PARTITION BY coalesce(table_ref, ''), region_out,
-                                 scheme_out, code_out, year_out, metric_out) AS dup_first
-            FROM j
+            SELECT f.*, (r_rule IS NOT NULL OR i_rule IS NOT NULL OR y_rule IS NOT NULL
+                         OR m_rule IS NOT NULL OR v_msg IS NOT NULL OR n_msg IS NOT NULL)
+                        AS rejected
+            FROM f
         """)
+        con.execute(f"CREATE TEMP TABLE {chk}_bad AS SELECT * FROM {chk} WHERE rejected")
         header = meta.get("header", {})
 
         def col(name: str) -> str:
@@ -703,67 +732,102 @@ class _Importer:
             FROM (
               SELECT DISTINCT src_row, {_lit(col('region'))} AS col,
                      coalesce(region, region_code) AS val, r_rule AS rule, r_msg AS message
-                     FROM {chk} WHERE r_rule IS NOT NULL
+                     FROM {chk}_bad WHERE r_rule IS NOT NULL
               UNION ALL
               SELECT DISTINCT src_row, {_lit(col('industry'))},
                      coalesce(industry_code, industry), i_rule, i_msg
-                     FROM {chk} WHERE i_rule IS NOT NULL
+                     FROM {chk}_bad WHERE i_rule IS NOT NULL
               UNION ALL
               SELECT DISTINCT src_row, {_lit(col('year'))}, year, y_rule, y_msg
-                     FROM {chk} WHERE y_rule IS NOT NULL
+                     FROM {chk}_bad WHERE y_rule IS NOT NULL
               UNION ALL
               SELECT DISTINCT src_row,
                      CASE WHEN m_rule = 'missing_metric' THEN {_lit(col('metric'))}
                           ELSE {_lit(col('unit'))} END,
                      CASE WHEN m_rule = 'missing_metric' THEN metric
                           ELSE coalesce(unit, metric) END, m_rule, m_msg
-                     FROM {chk} WHERE m_rule IS NOT NULL
+                     FROM {chk}_bad WHERE m_rule IS NOT NULL
               UNION ALL
               SELECT src_row, '''' || value_column || '''', value, 'not_a_number', v_msg
-                     FROM {chk} WHERE v_msg IS NOT NULL
+                     FROM {chk}_bad WHERE v_msg IS NOT NULL
               UNION ALL
               SELECT src_row, '''' || value_column || '''', value, 'negative_value', n_msg
-                     FROM {chk} WHERE n_msg IS NOT NULL
-              UNION ALL
-              SELECT src_row, '''' || value_column || '''', value, 'duplicate_key',
-                     CASE WHEN len(others) = 0 THEN
-                       'same region, industry, year and metric as another column of this row'
-                     ELSE 'same region, industry, year and metric as row'
-                       || CASE WHEN len(others) > 1 THEN 's ' ELSE ' ' END
-                       || array_to_string(others[1:5], ', ')
-                       || CASE WHEN len(others) > 5 THEN ', ...' ELSE '' END END
-              FROM (
-                SELECT c.src_row, c.value_column, c.value,
-                       list_filter(g.rows, lambda x: x <> c.src_row) AS others
-                FROM {chk} c JOIN (
-                  SELECT coalesce(table_ref, '') AS t, region_out, scheme_out, code_out,
-                         year_out, metric_out, list(DISTINCT src_row ORDER BY src_row) AS rows
-                  FROM {chk} WHERE dup_n > 1 GROUP BY ALL
-                ) g ON coalesce(c.table_ref, '') = g.t AND c.region_out = g.region_out
-                   AND c.scheme_out = g.scheme_out AND c.code_out = g.code_out
-                   AND c.year_out = g.year_out AND c.metric_out = g.metric_out
-                WHERE c.dup_n > 1
-              )
+                     FROM {chk}_bad WHERE n_msg IS NOT NULL
             )
         """).df()
         bad_lines = getattr(self, "_bad_lines", [])
         self._bad_lines = []
         self.report.add_frame(problems[PROBLEM_COLUMNS] if len(problems) else problems)
-        con.execute(f"""
-            ALTER TABLE {chk} ADD COLUMN rejected BOOLEAN;
-            UPDATE {chk} SET rejected = (r_rule IS NOT NULL OR i_rule IS NOT NULL
-                OR y_rule IS NOT NULL OR m_rule IS NOT NULL OR v_msg IS NOT NULL
-                OR n_msg IS NOT NULL OR (dup_n > 1 AND region_out IS NOT NULL
-                AND scheme_out IS NOT NULL AND year_out IS NOT NULL
-                AND metric_out IS NOT NULL));
-        """)
-        n_bad, n_good = con.execute(
-            f"SELECT count(*) FILTER (WHERE rejected), count(*) FILTER (WHERE NOT rejected) "
-            f"FROM {chk}").fetchone()
+        n_bad = con.execute(f"SELECT count(*) FROM {chk}_bad").fetchone()[0]
+        n_good = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0] - n_bad
         n_bad += len(bad_lines)
         meta["checked"] = chk
         meta["reader_rejects"] = bad_lines
         return n_bad, n_good
+
+    def _check_duplicates(self, sid: int, path: Path, sheet: str | None, meta: dict) -> int:
+        """Find duplicate keys among the rows just loaded (one aggregate over compact,
+        typed columns); report them, and in quarantine mode move them to the rejects."""
+        con = self.con
+        chk = meta["checked"]
+        keys = "table_ref, region_code, industry_scheme, industry_code, year, metric"
+        # group on one 64-bit hash of the key first (faster than six text columns);
+        # only keys whose hash repeats are compared exactly
+        con.execute(f"""
+            CREATE TEMP TABLE {chk}_duphash AS
+            SELECT hash({keys}) AS h FROM observations_data
+            WHERE source_id = ? GROUP BY h HAVING count(*) > 1
+        """, [sid])
+        if not con.execute(f"SELECT count(*) FROM {chk}_duphash").fetchone()[0]:
+            return 0
+        con.execute(f"""
+            CREATE TEMP TABLE {chk}_dupkeys AS
+            SELECT {keys}, count(*) AS n FROM observations_data
+            WHERE source_id = ? AND hash({keys}) IN (SELECT h FROM {chk}_duphash)
+            GROUP BY ALL HAVING count(*) > 1
+        """, [sid])
+        if not con.execute(f"SELECT count(*) FROM {chk}_dupkeys").fetchone()[0]:
+            return 0
+        match = ("coalesce(c.table_ref, '') = d.table_ref AND c.region_out = d.region_code "
+                 "AND c.scheme_out = d.industry_scheme AND c.code_out = d.industry_code "
+                 "AND c.year_out = d.year AND c.metric_out = d.metric")
+        dup_rows = f"{chk}_duprows"
+        con.execute(f"""
+            CREATE TEMP TABLE {dup_rows} AS
+            SELECT c.*, list_filter(list(c.src_row) OVER (PARTITION BY d.table_ref,
+                       d.region_code, d.industry_scheme, d.industry_code, d.year, d.metric
+                       ORDER BY c.src_row ROWS BETWEEN UNBOUNDED PRECEDING
+                       AND UNBOUNDED FOLLOWING), lambda x: x <> c.src_row) AS others
+            FROM {chk} c JOIN {chk}_dupkeys d ON {match}
+            WHERE NOT c.rejected
+        """)
+        sheet_sql = _lit(sheet) if sheet else "NULL"
+        problems = con.execute(f"""
+            SELECT {_lit(str(path))} AS file, {sheet_sql} AS sheet, src_row AS row,
+                   '''' || value_column || '''' AS column, value, 'duplicate_key' AS rule,
+                   CASE WHEN len(others) = 0 THEN
+                     'same region, industry, year and metric as another column of this row'
+                   ELSE 'same region, industry, year and metric as row'
+                     || CASE WHEN len(others) > 1 THEN 's ' ELSE ' ' END
+                     || array_to_string(list_distinct(others)[1:5], ', ')
+                     || CASE WHEN len(others) > 5 THEN ', ...' ELSE '' END END AS message
+            FROM {dup_rows} ORDER BY src_row
+        """).df()
+        self.report.add_frame(problems)
+        n_dup = len(problems)
+        if self.on_error == "quarantine":
+            con.execute(f"""
+                DELETE FROM observations_data o USING {chk}_dupkeys d
+                WHERE o.source_id = ? AND o.table_ref = d.table_ref
+                  AND o.region_code = d.region_code
+                  AND o.industry_scheme = d.industry_scheme
+                  AND o.industry_code = d.industry_code AND o.year = d.year
+                  AND o.metric = d.metric
+            """, [sid])
+            cols = ", ".join(_q(c[0]) for c in con.execute(
+                f"SELECT * FROM {chk}_bad LIMIT 0").description)
+            con.execute(f"INSERT INTO {chk}_bad SELECT {cols} FROM {dup_rows}")
+        return n_dup
 
     def _load_observations(self, sid: int, chk: str) -> None:
         con = self.con
@@ -804,7 +868,7 @@ class _Importer:
                                AND p."row" = c.src_row
                                AND coalesce(p.sheet, '') = coalesce({sheet_sql}, '')),
                             'rejected'), {raw}
-            FROM {chk} c WHERE c.rejected
+            FROM {chk}_bad c
         """)
         for line in meta.get("reader_rejects", []):
             probs = self.report.to_frame()
@@ -934,6 +998,7 @@ class _Importer:
                                                 if len(problems) else pd.Series([], dtype="int64")}))
         con.execute(f"ALTER TABLE {chk} ADD COLUMN rejected BOOLEAN")
         con.execute(f"UPDATE {chk} SET rejected = src_row IN (SELECT r FROM _bad_rows)")
+        con.execute(f"CREATE TEMP TABLE {chk}_bad AS SELECT * FROM {chk} WHERE rejected")
         con.unregister("_bad_rows")
         n_bad, n_good = con.execute(
             f"SELECT count(*) FILTER (WHERE rejected), count(*) FILTER (WHERE NOT rejected) "

@@ -100,15 +100,14 @@ def detect_encoding(path: Path, kind: str = "csv") -> str:
     if b"\x00" in sample[:4096]:
         raise SchemaError(f"{path}: looks like a binary file, not delimited text "
                           "(expected CSV/TSV, .xlsx, .xls or .parquet)")
-    trimmed = sample if len(sample) < SAMPLE_BYTES else sample[:-8]
+    whole = len(sample) < SAMPLE_BYTES
     for enc in ("utf-8", "gb18030"):
         try:
-            decoded = trimmed.decode(enc)
+            # an incremental decoder holds back a character cut by the end of the sample
+            decoded = codecs.getincrementaldecoder(enc)().decode(sample, final=whole)
         except UnicodeDecodeError as exc:
             if enc == "utf-8":
-                if exc.reason == "unexpected end of data" and len(sample) >= SAMPLE_BYTES:
-                    return enc  # the sample ends inside a character, not bad bytes
-                _refuse_mixed_utf8(path, trimmed, exc)
+                _refuse_mixed_utf8(path, sample, exc)
             continue
         if enc == "utf-8" or _looks_chinese(decoded):
             return enc

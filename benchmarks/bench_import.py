@@ -333,6 +333,19 @@ def _operator_times(path: Path) -> list[tuple[str, str, float, int]]:
     return out
 
 
+class _Fetched:
+    """The rows of a statement already fetched (used by the profiler)."""
+
+    def __init__(self, rows):
+        self._rows = rows
+
+    def fetchall(self):
+        return self._rows
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+
 def run_profiled_import(csv: Path, db: Path) -> dict:
     """One import with every SQL statement and the importer's Python phases timed."""
     import agglomera
@@ -355,7 +368,10 @@ def run_profiled_import(csv: Path, db: Path) -> dict:
                 self._con.execute(f"PRAGMA profiling_output = '{out}'")
             t = time.perf_counter()
             try:
-                return self._con.execute(sql, *args, **kw)
+                res = self._con.execute(sql, *args, **kw)
+                if deep:  # fetch before the PRAGMA below, which would discard the result
+                    return _Fetched(res.fetchall())
+                return res
             finally:
                 events.append(("sql", flat, time.perf_counter() - t))
                 if deep:

@@ -191,48 +191,72 @@ class _Importer:
                                message=f"already imported as source {sid} ({fname}, "
                                        f"{when:%Y-%m-%d %H:%M}, {acc} rows); nothing changed")
         self._n += 1
+        self._bad_lines: list[int] = []  # lines the CSV reader itself could not read
         self.progress(f"reading {path.name}", None, None)
         parsed = stager(path)  # creates the stage table, returns meta
         meta = parsed
-        if not getattr(self, "_bad_lines", None) and self.con.execute(
-                f"SELECT count(*) FROM {meta['stage']}").fetchone()[0] == 0:
+        if not self._bad_lines and self.con.execute(
+                f"SELECT count(*) FROM {meta['stage']}").fetchall()[0][0] == 0:
             where = str(path) + (f", sheet '{sheet}'" if sheet else "")
             raise SchemaError(f"{where}: found a header but no data rows; expected rows "
                               "of values below the header")
         self.progress(f"validating {path.name}", None, None)
         if meta["kind"] == "enterprises":
-            result = self._validate_enterprises(path, sheet, meta)
+            return self._one_enterprises(path, sha, sheet, encoding, meta)
+        self._prepare_observations(path, sheet, meta)
+        chk = meta["checked"]
+        out = FileOutcome(path, sheet, "imported", kind=meta["kind"], layout=meta["layout"],
+                          encoding=encoding)
+        self.progress(f"writing {path.name}", None, None)
+        sid = self._insert_source(path, sha, sheet, encoding, meta)
+        n_total = self.con.execute(f"SELECT count(*) FROM {meta['stage']}").fetchall()[0][0]
+        bad_lines = self._bad_lines
+        n_good = self._load_observations(sid, chk)
+        if n_good < n_total or bad_lines:
+            self.progress(f"checking {path.name}", None, None)
+            n_bad = self._collect_bad_observations(path, sheet, meta) + len(bad_lines)
         else:
-            result = self._validate_observations(path, sheet, meta)
-        n_bad, n_good = result
+            self.con.execute(f"CREATE TEMP TABLE {chk}_bad AS SELECT * FROM {chk} LIMIT 0")
+            meta["reader_rejects"] = []
+            self._bad_lines = []
+            n_bad = 0
+        n_dup = self._check_duplicates(sid, path, sheet, meta)
+        n_bad += n_dup
+        n_good -= n_dup
+        out.rows_accepted, out.rows_rejected = n_good, n_bad
+        if n_bad and self.on_error == "fail":
+            out.status = "failed"  # the whole import is rolled back
+            return out
+        out.source_id = sid
+        self.con.execute("UPDATE sources SET rows_accepted = ?, rows_rejected = ? "
+                         "WHERE source_id = ?", [n_good, n_bad, sid])
+        if n_bad:
+            out.rejects_csv = self._keep_rejects(sid, path, sheet, chk, meta)
+        return out
+
+    def _insert_source(self, path, sha, sheet, encoding, meta) -> int:
+        sid = self.con.execute("SELECT nextval('source_id_seq')").fetchall()[0][0]
+        self.con.execute(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sid, path.name, str(path.resolve()), sha, sheet, self.opts.key(), meta["kind"],
+             meta["layout"], encoding, meta.get("title"), meta.get("notes"),
+             datetime.now(), 0, 0])
+        return sid
+
+    def _one_enterprises(self, path, sha, sheet, encoding, meta) -> FileOutcome:
+        n_bad, n_good = self._validate_enterprises(path, sheet, meta)
         out = FileOutcome(path, sheet, "imported", kind=meta["kind"], layout=meta["layout"],
                           encoding=encoding, rows_accepted=n_good, rows_rejected=n_bad)
         if n_bad and self.on_error == "fail":
             out.status = "failed"
             return out
         self.progress(f"writing {path.name}", None, None)
-        sid = self.con.execute("SELECT nextval('source_id_seq')").fetchone()[0]
+        sid = self._insert_source(path, sha, sheet, encoding, meta)
         out.source_id = sid
-        self.con.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [sid, path.name, str(path.resolve()), sha, sheet, self.opts.key(), meta["kind"],
-             meta["layout"], encoding, meta.get("title"), meta.get("notes"),
-             datetime.now(), n_good, n_bad])
+        self.con.execute("UPDATE sources SET rows_accepted = ?, rows_rejected = ? "
+                         "WHERE source_id = ?", [n_good, n_bad, sid])
         chk = meta["checked"]
-        if meta["kind"] == "enterprises":
-            self._load_enterprises(sid, chk, meta)
-        else:
-            self._load_observations(sid, chk)
-            n_dup = self._check_duplicates(sid, path, sheet, meta)
-            if n_dup:
-                n_bad += n_dup
-                n_good -= n_dup
-                out.rows_accepted, out.rows_rejected = n_good, n_bad
-                if self.on_error == "fail":
-                    out.status = "failed"  # the whole import is rolled back
-                    return out
-                self.con.execute("UPDATE sources SET rows_accepted = ?, rows_rejected = ? "
-                                 "WHERE source_id = ?", [n_good, n_bad, sid])
+        self._load_enterprises(sid, chk, meta)
         if n_bad:
             out.rejects_csv = self._keep_rejects(sid, path, sheet, chk, meta)
         return out
@@ -316,7 +340,7 @@ class _Importer:
         names = [c[0] for c in cols]
         # line numbers: header is line 1; rows rejected by the reader shift the rest
         # rowids of a table made in an open transaction start at an offset
-        base = self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {raw}").fetchone()[0]
+        base = self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {raw}").fetchall()[0][0]
         if self._bad_lines:
             breaks = sorted(ln - 2 - j for j, ln in enumerate(sorted(self._bad_lines)))
             self.con.execute(f"CREATE TEMP TABLE {raw}_br (b BIGINT)")
@@ -497,7 +521,7 @@ class _Importer:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {cast} FROM {raw}")
         canon = [self.aliases.column(n) for n in names]
         self._bad_lines = []
-        base = self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {raw}").fetchone()[0]
+        base = self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {raw}").fetchall()[0][0]
         rowexpr = f"rowid - {base} + 1"
         if self.opts.kind == "enterprises" or (self.opts.kind == "auto" and any(
                 c in ("enterprise_id", "name") for c in canon)):
@@ -629,7 +653,8 @@ class _Importer:
             return info.get("nonnegative") == "true"
         return dimension in NONNEG_DIMENSIONS
 
-    def _validate_observations(self, path: Path, sheet: str | None, meta: dict):
+    def _prepare_observations(self, path: Path, sheet: str | None, meta: dict) -> None:
+        """Lookup maps and the view of checked rows (nothing is scanned yet)."""
         stage = meta["stage"]
         con = self.con
         rmap, imap, ymap, mmap = (self._region_map(stage), self._industry_map(stage),
@@ -717,6 +742,15 @@ class _Importer:
                         AS rejected
             FROM f
         """)
+        meta["checked"] = chk
+
+    def _collect_bad_observations(self, path: Path, sheet: str | None, meta: dict) -> int:
+        """Materialise the rejected rows and report their problems; return their number.
+
+        Run only when the load pass accepted fewer rows than were read, so that a clean
+        file is read once for loading and never for looking for problems."""
+        con = self.con
+        chk = meta["checked"]
         con.execute(f"CREATE TEMP TABLE {chk}_bad AS SELECT * FROM {chk} WHERE rejected")
         header = meta.get("header", {})
 
@@ -758,12 +792,8 @@ class _Importer:
         bad_lines = getattr(self, "_bad_lines", [])
         self._bad_lines = []
         self.report.add_frame(problems[PROBLEM_COLUMNS] if len(problems) else problems)
-        n_bad = con.execute(f"SELECT count(*) FROM {chk}_bad").fetchone()[0]
-        n_good = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0] - n_bad
-        n_bad += len(bad_lines)
-        meta["checked"] = chk
         meta["reader_rejects"] = bad_lines
-        return n_bad, n_good
+        return con.execute(f"SELECT count(*) FROM {chk}_bad").fetchall()[0][0]
 
     def _check_duplicates(self, sid: int, path: Path, sheet: str | None, meta: dict) -> int:
         """Find duplicate keys among the rows just loaded (one aggregate over compact,
@@ -778,7 +808,7 @@ class _Importer:
             SELECT hash({keys}) AS h FROM observations_data
             WHERE source_id = ? GROUP BY h HAVING count(*) > 1
         """, [sid])
-        if not con.execute(f"SELECT count(*) FROM {chk}_duphash").fetchone()[0]:
+        if not con.execute(f"SELECT count(*) FROM {chk}_duphash").fetchall()[0][0]:
             return 0
         con.execute(f"""
             CREATE TEMP TABLE {chk}_dupkeys AS
@@ -786,7 +816,7 @@ class _Importer:
             WHERE source_id = ? AND hash({keys}) IN (SELECT h FROM {chk}_duphash)
             GROUP BY ALL HAVING count(*) > 1
         """, [sid])
-        if not con.execute(f"SELECT count(*) FROM {chk}_dupkeys").fetchone()[0]:
+        if not con.execute(f"SELECT count(*) FROM {chk}_dupkeys").fetchall()[0][0]:
             return 0
         match = ("coalesce(c.table_ref, '') = d.table_ref AND c.region_out = d.region_code "
                  "AND c.scheme_out = d.industry_scheme AND c.code_out = d.industry_code "
@@ -829,7 +859,7 @@ class _Importer:
             con.execute(f"INSERT INTO {chk}_bad SELECT {cols} FROM {dup_rows}")
         return n_dup
 
-    def _load_observations(self, sid: int, chk: str) -> None:
+    def _load_observations(self, sid: int, chk: str) -> int:
         con = self.con
         if len(self._new_regions):
             con.register("_newreg", self._new_regions)
@@ -840,18 +870,19 @@ class _Importer:
                   'official', 'code seen in an import; name not in the bundled list'
                 FROM _newreg n WHERE n.region_out NOT IN (SELECT code FROM regions)""")
             con.unregister("_newreg")
-        con.execute(f"""
+        inserted = con.execute(f"""
             INSERT INTO observations_data
             SELECT {sid}, coalesce(table_ref, ''), region_out, scheme_out, code_out,
                    year_out, metric_out, coalesce(num_exact, num * coalesce(factor, 1.0)), unit_out, value, unit,
                    marker_out, src_row
             FROM {chk} WHERE NOT rejected
-        """)
+        """).fetchall()[0][0]
         con.execute(f"""
             INSERT INTO source_tables
             SELECT DISTINCT {sid}, table_ref, source_url FROM {chk}
             WHERE table_ref IS NOT NULL AND table_ref <> ''
         """)
+        return int(inserted)
 
     def _keep_rejects(self, sid, path, sheet, chk, meta) -> Path | None:
         con = self.con
@@ -1002,7 +1033,7 @@ class _Importer:
         con.unregister("_bad_rows")
         n_bad, n_good = con.execute(
             f"SELECT count(*) FILTER (WHERE rejected), count(*) FILTER (WHERE NOT rejected) "
-            f"FROM {chk}").fetchone()
+            f"FROM {chk}").fetchall()[0]
         meta["checked"] = chk
         meta["reader_rejects"] = bad_lines
         return n_bad + len(bad_lines), n_good

@@ -280,6 +280,97 @@ def industries_define(
     out.print(f"{n} industries defined in scheme {scheme}", highlight=False, markup=False)
 
 
+@app.command("measure")
+@friendly
+def measure_cmd(
+    name: Annotated[str, typer.Argument(help="Measure name (e.g. location_quotient), or 'list'.")],
+    input: Annotated[Optional[Path], typer.Option("--input", help="CSV/Excel/Parquet file in long layout.")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Read from (and with --store write to) this database.")] = None,
+    region: Annotated[Optional[str], typer.Option(help="Region column (default: region, or region_code from --db).")] = None,
+    industry: Annotated[Optional[str], typer.Option(help="Industry column.")] = None,
+    value: Annotated[Optional[str], typer.Option(help="Value column.")] = None,
+    year: Annotated[Optional[str], typer.Option(help="Year column for a panel.")] = None,
+    metric: Annotated[Optional[str], typer.Option(help="With --db: the metric to measure.")] = None,
+    table_ref: Annotated[Optional[str], typer.Option(help="With --db: only this printed table.")] = None,
+    industry_scheme: Annotated[Optional[str], typer.Option(help="With --db: only this classification.")] = None,
+    region_level: Annotated[Optional[list[str]], typer.Option(help="With --db: region levels to include (default province, prefecture, county, zone).")] = None,
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Option of the measure as key=value (repeatable), e.g. -p base=100000.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the long result to .csv, .parquet, .xlsx or .dta.")] = None,
+    store: Annotated[bool, typer.Option("--store", help="Also store the result in --db (table measure_results).")] = False,
+) -> None:
+    """Run a measure on a long file or on the database; output is long format."""
+    import json
+
+    from agglomera.cli import measure as m
+
+    if name == "list":
+        from agglomera.measures import REGISTRY
+
+        t = Table(title="Measures 指标")
+        t.add_column("name")
+        t.add_column("returns")
+        t.add_column("summary")
+        for key in sorted(REGISTRY):
+            doc = (REGISTRY[key].func.__doc__ or "").strip().splitlines()
+            t.add_row(key, REGISTRY[key].kind, escape(doc[0] if doc else ""))
+        out_console = Console(soft_wrap=True)
+        out_console.print(t)
+        return
+    from agglomera.errors import SchemaError
+
+    func = m.measure_function(name)
+    plants = m.takes_plants(func)
+    if input is None and db is None:
+        raise SchemaError("give the data: --input FILE, or --db DATABASE with --metric "
+                          "(with both, the file is measured and --db receives --store)")
+    params = dict(m.parse_param(p) for p in (param or []))
+    if input is not None:
+        frame = m.read_input(input)
+        desc = str(input)
+        defaults = ("region", "industry", "employment" if plants else "value",
+                    "year" if "year" in frame.columns else None)
+    else:
+        frame, desc = m.read_db(db, plants=plants, metric=metric, table_ref=table_ref,
+                                industry_scheme=industry_scheme, region_level=region_level,
+                                year=None)
+        defaults = ("region_code", "industry_code", "employment" if plants else "value",
+                    "year" if frame["year"].nunique() > 1 else None)
+        if defaults[3] is None:
+            frame = frame.drop(columns="year")
+    result = m.run_measure(name, frame, region=region or defaults[0],
+                           industry=industry or defaults[1], value=value or defaults[2],
+                           year=year or defaults[3], params=params)
+    if out is not None:
+        m.write_output(result, out)
+        out_console = Console(soft_wrap=True)
+        out_console.print(f"{name}: {len(result):,} rows written to {out}", markup=False,
+                          highlight=False)
+    if store:
+        if db is None:
+            raise SchemaError("--store needs --db to know where to store the result")
+        from agglomera.store import open_store
+
+        cols = {region or defaults[0]: "region_code", industry or defaults[1]: "industry_code",
+                "year": "year"}
+        for col in result.columns:
+            if col.endswith("_a") and col[:-2] in (region or defaults[0], "region"):
+                cols[col] = "region_code"
+            if col.endswith("_b") and col[:-2] in (region or defaults[0], "region"):
+                cols[col] = "region_code_b"
+        with open_store(db) as st:
+            run = st.save_measure(name, result, parameters=json.dumps(params, default=str),
+                                  input_desc=desc, columns=cols)
+        Console(soft_wrap=True).print(f"stored as run {run} in {db} (view measure_results)",
+                                      markup=False, highlight=False)
+    if out is None and not store:
+        t = Table(title=f"{name} ({len(result):,} rows)")
+        for c in result.columns:
+            t.add_column(str(c))
+        for row in result.head(40).itertuples(index=False):
+            t.add_row(*[f"{v:.4g}" if isinstance(v, float) else escape(str(v)) for v in row])
+        Console(soft_wrap=True).print(t)
+
+
 def main() -> None:
     try:
         app()

@@ -19,7 +19,7 @@ import pandas as pd
 from agglomera.errors import BackendError
 from agglomera.schema.catalog import Catalog, IndustryMatcher, RegionMatcher
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE regions (
@@ -164,8 +164,40 @@ def _v1(con: duckdb.DuckDBPyConnection) -> None:
     _seed_v1(con)
 
 
+_V2 = """
+CREATE SEQUENCE measure_run_seq START 1;
+CREATE TABLE measure_runs (
+    run_id      INTEGER PRIMARY KEY,
+    measure     VARCHAR NOT NULL,
+    parameters  VARCHAR NOT NULL,   -- JSON of the call's options
+    input       VARCHAR NOT NULL,   -- what was measured (file, or the database query)
+    created_at  TIMESTAMP NOT NULL,
+    agglomera_version VARCHAR
+);
+CREATE TABLE measure_values (
+    run_id        INTEGER NOT NULL,
+    region_code   VARCHAR,
+    region_code_b VARCHAR,          -- second region of pairwise results (similarity)
+    industry_code VARCHAR,
+    industry_code_b VARCHAR,        -- second industry of pairwise results
+    year          INTEGER,
+    statistic     VARCHAR NOT NULL,
+    value         DOUBLE
+);
+CREATE VIEW measure_results AS
+SELECT r.run_id, r.measure, r.parameters, r.created_at, v.region_code, v.region_code_b,
+       v.industry_code, v.industry_code_b, v.year, v.statistic, v.value
+FROM measure_values v JOIN measure_runs r USING (run_id);
+"""
+
+
+def _v2(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_V2)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "regions, industries, sources, observations, enterprises; seeds", _v1),
+    Migration(2, "measure results: measure_runs, measure_values, view measure_results", _v2),
 ]
 
 
@@ -391,6 +423,39 @@ class Store:
             "FROM observations_data GROUP BY metric, unit ORDER BY metric, unit"
         ).df()
         return out
+
+    def save_measure(self, measure: str, frame: pd.DataFrame, *, parameters: str,
+                     input_desc: str, columns: dict[str, str]) -> int:
+        """Store a measure's long result; ``columns`` maps result columns to the key
+        columns region_code, region_code_b, industry_code, industry_code_b, year. Every
+        other numeric column is stored as a statistic. Returns the run id."""
+        from agglomera import __version__
+
+        keys = ["region_code", "region_code_b", "industry_code", "industry_code_b", "year"]
+        rename = {src: dst for src, dst in columns.items() if src in frame.columns}
+        f = frame.rename(columns=rename)
+        stats = [c for c in f.columns if c not in keys
+                 and pd.api.types.is_numeric_dtype(f[c]) and not pd.api.types.is_bool_dtype(f[c])]
+        for k in keys:
+            if k not in f.columns:
+                f[k] = None
+        long = f.melt(id_vars=keys, value_vars=stats, var_name="statistic",
+                      value_name="value")
+        for k in keys[:-1]:
+            long[k] = long[k].map(lambda v: None if v is None or v != v else str(v))
+        long["year"] = pd.to_numeric(long["year"], errors="coerce").astype("Int64")
+        long["value"] = pd.to_numeric(long["value"], errors="coerce").astype(float)
+        with self.transaction():
+            run_id = self.con.execute("SELECT nextval('measure_run_seq')").fetchall()[0][0]
+            self.con.execute("INSERT INTO measure_runs VALUES (?, ?, ?, ?, ?, ?)",
+                             [run_id, measure, parameters, input_desc, _dt.datetime.now(),
+                              __version__])
+            self.con.register("_mv", long[keys[:4] + ["year", "statistic", "value"]])
+            self.con.execute(f"INSERT INTO measure_values SELECT {run_id}, region_code, "
+                             "region_code_b, industry_code, industry_code_b, year, "
+                             "statistic, value FROM _mv")
+            self.con.unregister("_mv")
+        return int(run_id)
 
     def observations(self, **filters: object) -> pd.DataFrame:
         """Rows of the ``observations`` view, filtered by equality on the given columns."""

@@ -18,6 +18,10 @@ from agglomera.ingest import import_files
 from agglomera.ingest.pipeline import Progress
 from agglomera.store import open_store
 
+NORTHEAST = [("210000", "辽宁 Liaoning"), ("220000", "吉林 Jilin"),
+             ("230000", "黑龙江 Heilongjiang")]
+LQ_TABLE = "CSY2008-4-11"  # professional & technical personnel by 19 sections, 2007
+
 REGIONS = [("210000", "辽宁 Liaoning"), ("220000", "吉林 Jilin"),
            ("230000", "黑龙江 Heilongjiang"), ("320000", "江苏 Jiangsu"),
            ("100000", "全国 National")]
@@ -87,7 +91,65 @@ def run_demo(db: str | Path, console: Console, progress: Progress | None = None)
                 cells.append(f"{v / 1e4:,.1f}{share}")
             t.add_row(f"{key[1]} {key[2]}", *cells)
         console.print(t)
+    show_measures(db, console)
     console.print("Sources: National Bureau of Statistics of China, China Statistical Yearbook "
-                  "2007 table 5-12 and 2008 table 4-4 (see agglomera/data/nbs/SOURCES.md; "
-                  "coverage of the bundled tables is partial). Next: agglomera db info --db "
-                  f"{db}", highlight=False)
+                  "1999 table 5-3, 2007 table 5-12, 2008 tables 4-4 and 4-11 (see "
+                  "agglomera/data/nbs/SOURCES.md; coverage of the bundled tables is partial). "
+                  f"Next: agglomera db info --db {db}; agglomera measure list", highlight=False)
+
+
+def _frame(db: str | Path, sql: str, params: list) -> pd.DataFrame:
+    with open_store(db, read_only=True) as store:
+        return store.con.execute(sql, params).df()
+
+
+def show_measures(db: str | Path, console: Console) -> None:
+    """Leading specialisations, structural similarity and a shift-share decomposition."""
+    from agglomera.measures import location_quotient, shift_share, structural_similarity
+
+    keys = dict(region="region_code", industry="industry_code", value="value")
+    # 1. leading specialisations: LQ against the national total, 19 sections, 2007
+    cells = _frame(db, "SELECT region_code, industry_code, value FROM observations "
+                   "WHERE table_ref = ? AND year = 2007 AND industry_code <> '_T'",
+                   [LQ_TABLE])
+    names = dict(_frame(db, "SELECT code, name_zh FROM industries "
+                        "WHERE scheme = 'GB/T 4754-2002'", []).itertuples(index=False))
+    lq = location_quotient(cells, **keys, base="100000")
+    t = Table(title="Leading specialisations, 2007: location quotient against the national "
+              "total / 区位熵前三位 (professional & technical personnel, CSY2008 table 4-11)")
+    t.add_column("region 地区")
+    for k in (1, 2, 3):
+        t.add_column(f"#{k}")
+    for code, label in NORTHEAST:
+        top = lq[lq.region_code == code].nlargest(3, "location_quotient")
+        t.add_row(label, *[f"{names.get(r.industry_code, r.industry_code)} "
+                           f"{r.location_quotient:.2f}" for r in top.itertuples()])
+    console.print(t)
+    # 2. structural similarity (cosine) of the Northeast, Jiangsu and the nation
+    private = _frame(db, "SELECT region_code, industry_code, value FROM observations "
+                     "WHERE table_ref = ? AND industry_code <> '_T' AND region_code IN "
+                     "(SELECT unnest(?))", [SECTOR_TABLE, [c for c, _ in REGIONS]])
+    sim = structural_similarity(private, **keys)
+    t = Table(title="Structural similarity of industry mixes, 2006 / 产业结构相似系数 "
+              "(cosine; private enterprises & self-employed by 7 sectors, CSY2007 5-12)")
+    t.add_column("")
+    for _, label in REGIONS:
+        t.add_column(label, justify="right")
+    for code, label in REGIONS:
+        t.add_row(label, *[f"{sim.loc[code, c]:.3f}" for c, _ in REGIONS])
+    console.print(t)
+    # 3. shift-share 1998 -> 2007 on the three strata against the national total
+    strata = _frame(db, "SELECT region_code, industry_code, year, value FROM observations "
+                    "WHERE table_ref IN ('CSY1999-5-3', 'CSY2008-4-4') AND metric = "
+                    "'employed_persons_year_end' AND industry_code <> '_T'", [])
+    ss = shift_share(strata, **keys, year="year", reference="100000").totals
+    t = Table(title="Shift-share of employment 1998-2007, three strata, against the nation "
+              "/ 偏离-份额分析 (CSY1999 5-3, CSY2008 4-4; 10 000 persons)")
+    for c in ("region 地区", "change 变化", "national share 全国份额",
+              "industry mix 结构偏离", "regional shift 竞争力偏离"):
+        t.add_column(c, justify="right")
+    for code, label in REGIONS[:4]:
+        r = ss.loc[code]
+        t.add_row(label, *[f"{r[c] / 1e4:,.1f}" for c in
+                           ("change", "national_share", "industry_mix", "regional_shift")])
+    console.print(t)

@@ -41,6 +41,12 @@ PANEL_CALLS = {
     "theil (per industry)": ("theil", {}),
     "atkinson (per industry)": ("atkinson", {}),
     "coefficient_of_variation": ("coefficient_of_variation", {}),
+    "related_unrelated_variety (60 groups)": ("related_unrelated_variety",
+                                              {"groups": "tens"}),
+    "shift_share (first vs last year)": ("shift_share", {}),
+    "lq_growth_quadrants": ("lq_growth_quadrants", {}),
+    "specialisation_changes": ("specialisation_changes", {}),
+    "structural_similarity (3,000 x 3,000 per year)": ("structural_similarity", {}),
 }
 PLANT_CALLS = {
     "ellison_glaeser": ("ellison_glaeser", {}),
@@ -57,6 +63,8 @@ def child(kind: str, name: str, args) -> dict:
     rng = np.random.default_rng(0)
     if kind == "panel":
         data = rng.gamma(1.0, 100.0, (args.years, args.regions, args.industries))
+        if kwargs.get("groups") == "tens":
+            kwargs = dict(kwargs, groups={k: k // 10 for k in range(args.industries)})
         call = lambda: func(data, missing="zero", **kwargs)  # noqa: E731
     else:
         import pandas as pd

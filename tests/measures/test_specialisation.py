@@ -610,3 +610,19 @@ def test_related_unrelated_variety_matches_pysal_theil_decomposition():
 def test_bad_input_raises_schema_error(call, message):
     with pytest.raises(SchemaError, match=message.replace("(", r"\(")):
         call()
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=region_industry_matrices(max_regions=6, max_industries=9),
+       n_groups=st.integers(1, 4), zero_cells=st.integers(0, 5))
+def test_variety_kernel_equals_its_numpy_twin(m, n_groups, zero_cells):
+    from agglomera.measures._kernels.variety import variety_numba, variety_numpy
+
+    x = m.copy()
+    x.flat[:zero_cells] = 0.0
+    x[0] = 0.0  # an empty region
+    codes = np.arange(x.shape[1]) % n_groups
+    a = variety_numba(x[None], codes.astype(np.int64), n_groups)
+    b = variety_numpy(x[None], codes, n_groups)
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-12, equal_nan=True)

@@ -10,7 +10,7 @@ The region x industry totals are built once with categorical codes and ``np.binc
 (no Python loop over plants), so ten million records take about a second.
 
 Conventions (reference distribution :math:`x_r`, missing sizes, the null models of the
-tests) are written down in ``docs/conventions/agglomeration.md``.
+tests) are written down in ``docs/conventions.md``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Two groups of measures live here.
   ``value=`` (and ``year=`` for one result per year), or region x industry data, for
   which they return one value per industry, measuring inequality *across regions*.
 
-Conventions (scales, weights, missing values) are in docs/conventions/concentration.md.
+Conventions (scales, weights, missing values) are in docs/conventions.md.
 """
 
 from __future__ import annotations

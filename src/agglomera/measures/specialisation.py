@@ -7,7 +7,7 @@ reference mix (Krugman, Hoover, Hachman, relative diversity, average LQ) or how 
 it is in itself (Herfindahl, entropy and its related / unrelated variety decomposition).
 
 Conventions (reference economy, empty cells, scales) are in
-``docs/conventions/specialisation.md``; every function states its own in Notes.
+``docs/conventions.md``; every function states its own in Notes.
 """
 
 from __future__ import annotations
@@ -1335,24 +1335,12 @@ def related_unrelated_variety(data, /, *, region: str | None = None,
         labels = [lookup[lab] for lab in ri.industries]
     group_index, codes = np.unique(np.asarray(labels, dtype=object).astype(str),
                                    return_inverse=True)
-    s = _shares(ri.values)  # (T, R, I)
-    total = _entr(s).sum(axis=2)
-    # group shares P_g: sum the industry columns of each group (industries sorted by
-    # group so that np.add.reduceat adds contiguous blocks)
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(group_index)))
-    p = np.add.reduceat(s[:, :, order], starts, axis=2)
-    unrelated = _entr(p).sum(axis=2)
-    # RV = sum_g P_g H_g with H_g the entropy of the shares within group g, computed
-    # on its own (not as total - unrelated) so that E = RV + UV is a real check.
-    p_of_i = p[:, :, codes]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        within = np.divide(s, p_of_i, out=s)
-    within[p_of_i == 0] = 0.0
-    within[np.isnan(p_of_i)] = np.nan
-    _entr(within, out=within)
-    within *= p_of_i
-    related = within.sum(axis=2)
+    # one compiled pass per region (twin: _kernels.variety.variety_numpy); RV is summed
+    # from its own terms, not taken as E - UV, so that E = RV + UV is a real check
+    from agglomera.measures._kernels.variety import variety_numba
+
+    total, unrelated, related = variety_numba(
+        np.ascontiguousarray(ri.values), codes.astype(np.int64), len(group_index))
     return RelatedUnrelatedVarietyResult(
         entropy=ri.per_region(total / ln_b, "entropy"),
         related=ri.per_region(related / ln_b, "related"),

@@ -52,7 +52,7 @@ def takes_plants(func) -> bool:
 
 
 def read_input(path: Path) -> pd.DataFrame:
-    from agglomera.ingest.readers import detect_encoding, sniff_kind, sniff_delimiter
+    from agglomera.ingest.readers import detect_encoding, sniff_delimiter, sniff_kind
 
     if not path.exists():
         raise SchemaError(f"{path}: no such file")

@@ -24,7 +24,6 @@ import pandas as pd
 from agglomera.errors import AgglomeraError, ImportValidationError, SchemaError
 from agglomera.ingest.layout import STAGE_COLUMNS, ParsedSheet, SheetParser
 from agglomera.ingest.readers import (
-    TEXT_KINDS,
     csv_grid,
     detect_encoding,
     excel_grids,
@@ -497,7 +496,7 @@ class _Importer:
         for c in ENTERPRISE_COLUMNS:
             out[c] = out[c].map(lambda v: None if v is None or v != v else str(v))
         self.con.register("_frame", out)
-        casts = ", ".join([f"CAST(src_row AS BIGINT) AS src_row",
+        casts = ", ".join(["CAST(src_row AS BIGINT) AS src_row",
                            *[f"CAST({c} AS VARCHAR) AS {c}" for c in ENTERPRISE_COLUMNS],
                            "CAST(attributes AS JSON) AS attributes"])
         self.con.execute(f"CREATE TEMP TABLE {stage} AS SELECT {casts} FROM _frame")

@@ -122,3 +122,50 @@ def test_user_mistakes_exit_2(tmp_path, long_csv, args, message):
     res = runner.invoke(app, args)
     assert res.exit_code == 2, res.output
     assert message in res.output
+
+
+PANEL = pd.DataFrame({
+    "region": ["LN", "JL", "JS", "LN", "JL", "JS"] * 2,
+    "industry": ["C"] * 3 + ["F"] * 3 + ["C"] * 3 + ["F"] * 3,
+    "year": [2015] * 6 + [2020] * 6,
+    "value": [30.0, 5.0, 50.0, 10.0, 15.0, 40.0, 35.0, 4.0, 70.0, 12.0, 14.0, 41.0],
+    "population": [43.0, 27.0, 80.0] * 4,
+})
+PLANTS = pd.DataFrame({"region": list("aabbccaabbcc"), "industry": list("xyxyxyxxyyxy"),
+                       "employment": [10, 1, 1, 10, 5, 5, 3, 4, 2, 8, 1, 1]})
+CALLS = {  # measure -> (input frame, extra CLI arguments)
+    "williamson": (PANEL[PANEL.industry == "C"].drop(columns="industry"),
+                   ["--year", "year", "-p", "population=population"]),
+    "convergence": (PANEL[PANEL.industry == "C"].drop(columns="industry"), []),
+    "litzenberger_sternberg": (PLANTS, ["-p", 'area={"a": 1, "b": 2, "c": 3}',
+                                        "-p", 'population={"a": 10, "b": 20, "c": 30}']),
+    "related_unrelated_variety": (PANEL[PANEL.year == 2020].drop(
+        columns=["year", "population"]), ["-p", 'groups={"C": "m", "F": "s"}']),
+}
+
+
+def _all_measures():
+    from agglomera.measures import REGISTRY
+
+    return sorted(REGISTRY)
+
+
+@pytest.mark.parametrize("name", _all_measures())
+def test_every_measure_runs_from_the_command_line(tmp_path, name):
+    from agglomera.cli.measure import takes_plants
+    from agglomera.measures import REGISTRY
+
+    func = REGISTRY[name].func
+    frame, extra = CALLS.get(name, (PLANTS, []) if takes_plants(func) else (PANEL, []))
+    if REGISTRY[name].kind in ("cells", "region", "industry", "region_pairs") \
+            and name not in CALLS:
+        frame = PANEL[PANEL.year == 2020].drop(columns=["year", "population"])
+    if name == "shift_share" or REGISTRY[name].kind == "panel":
+        frame = PANEL.drop(columns="population")
+    f = tmp_path / "in.csv"
+    frame.to_csv(f, index=False)
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["measure", name, "--input", str(f), "--out", str(out), *extra])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out)
+    assert len(got) > 0 and got.select_dtypes("number").shape[1] >= 1

@@ -339,7 +339,11 @@ def measure_cmd(
             frame = frame.drop(columns="year")
     result = m.run_measure(name, frame, region=region or defaults[0],
                            industry=industry or defaults[1], value=value or defaults[2],
-                           year=year or defaults[3], params=params)
+                           year=year or defaults[3], params=params,
+                           explicit=frozenset(k for k, v in (("region", region),
+                                                             ("industry", industry),
+                                                             ("value", value),
+                                                             ("year", year)) if v))
     if out is not None:
         m.write_output(result, out)
         out_console = Console(soft_wrap=True)

@@ -152,13 +152,19 @@ def _stata_name(col: object) -> str:
 
 
 def run_measure(name: str, frame: pd.DataFrame, *, region: str, industry: str, value: str,
-                year: str | None, params: dict[str, object]) -> pd.DataFrame:
+                year: str | None, params: dict[str, object],
+                explicit: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Call measure ``name`` on a long frame; ``explicit`` names the columns the user gave
+    (a default column that the input lacks is simply not passed)."""
     func = measure_function(name)
     sig = inspect.signature(func).parameters
-    kwargs = dict(params)
+    # a JSON object on the command line is a mapping by label (area, population, groups)
+    kwargs = {k: pd.Series(v) if isinstance(v, dict) else v for k, v in params.items()}
     for key, col in (("region", region), ("industry", industry), ("value", value),
                      ("year", year)):
         if key in sig and col is not None and key not in kwargs:
+            if col not in frame.columns and key not in explicit:
+                continue
             if col not in frame.columns:
                 raise SchemaError(f"column {col!r} (--{key}) not found; the input has "
                                   f"{', '.join(map(str, frame.columns))}")

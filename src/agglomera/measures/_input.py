@@ -96,6 +96,13 @@ class RegionIndustry:
                               f"{sample}{'...' if len(self.regions) > 8 else ''}") from None
 
 
+def check_choice(name: str, got: object, choices: tuple) -> None:
+    """Raise SchemaError unless ``got`` is one of ``choices`` (message names both)."""
+    if got not in choices:
+        raise SchemaError(f"`{name}` must be one of {', '.join(map(repr, choices))}; "
+                          f"got {got!r}")
+
+
 def _fill_missing(values: np.ndarray, missing: str, what: str) -> np.ndarray:
     if missing not in MISSING_CHOICES:
         raise SchemaError(f"`missing` must be one of {', '.join(map(repr, MISSING_CHOICES))}; "

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from agglomera.errors import MissingValueWarning, SchemaError
+from agglomera.measures._input import check_choice as _check_choice
 from agglomera.measures._kernels.agglomeration import group_moments_numba
 from agglomera.measures._registry import (
     PERMUTATION_EQUIVARIANT,
@@ -80,11 +81,6 @@ class _Plants:
         idx = pd.MultiIndex.from_product([self.years, self.industries])
         return pd.Series(out.reshape(-1), index=idx, name=name)
 
-
-def _check_choice(name: str, got: object, choices: tuple[str, ...]) -> None:
-    if got not in choices:
-        raise SchemaError(f"`{name}` must be one of {', '.join(map(repr, choices))}; "
-                          f"got {got!r}")
 
 
 def _codes(col: pd.Series, what: str, *,

@@ -29,6 +29,7 @@ from scipy.special import xlogy
 from agglomera.errors import MissingValueWarning, SchemaError
 from agglomera.measures._core import shares_within_industry
 from agglomera.measures._input import RegionIndustry, as_region_industry
+from agglomera.measures._input import check_choice as _choice
 from agglomera.measures._registry import (
     BOUNDED_0_1,
     NONNEGATIVE,
@@ -53,11 +54,6 @@ __all__ = [
 
 VALUE_MISSING = ("warn", "omit", "zero", "raise", "propagate")
 
-
-def _choice(name: str, got: object, choices: tuple) -> None:
-    if got not in choices:
-        raise SchemaError(f"`{name}` must be one of {', '.join(map(repr, choices))}; "
-                          f"got {got!r}")
 
 
 # ---------------------------------------------------------------------------------------

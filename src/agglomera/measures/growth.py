@@ -17,6 +17,7 @@ from scipy import linalg, stats
 from agglomera.errors import MissingValueWarning, SchemaError
 from agglomera.measures._core import location_quotient_array
 from agglomera.measures._input import RegionIndustry, as_region_industry
+from agglomera.measures._input import check_choice as _choice
 from agglomera.measures._registry import (
     PERMUTATION_EQUIVARIANT,
     SCALE_INVARIANT,
@@ -58,12 +59,6 @@ COMPONENTS = {
     ),
 }
 
-
-def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise SchemaError(
-            f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}"
-        )
 
 
 def _panel(data, region, industry, value, year, missing, func: str) -> RegionIndustry:

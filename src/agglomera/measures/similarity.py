@@ -15,6 +15,7 @@ from scipy.spatial.distance import cdist
 from agglomera.errors import SchemaError
 from agglomera.measures._core import location_quotient_array, shares_within_region
 from agglomera.measures._input import RegionIndustry, as_region_industry
+from agglomera.measures._input import check_choice as _choice
 from agglomera.measures._registry import (
     PERMUTATION_EQUIVARIANT,
     SCALE_INVARIANT,
@@ -30,12 +31,6 @@ __all__ = [
 SIMILARITY_METHODS = ("cosine", "lq_correlation", "krugman")
 OVERLAP_BY = ("lq", "share")
 
-
-def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise SchemaError(
-            f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}"
-        )
 
 
 def _positive_int(name: str, value: object, *, allow_zero: bool) -> int:

@@ -179,3 +179,29 @@ def test_failed_import_of_several_files_changes_nothing(tmp_path):
     with open_store(db, read_only=True) as store:
         assert store.con.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
         assert store.con.execute("SELECT count(*) FROM observations").fetchone()[0] == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux /proc")
+def test_ctrl_c_during_import_rolls_back_and_says_so(tmp_path):
+    db = tmp_path / "int.duckdb"
+    big = tmp_path / "big.csv"
+    n = 1_000_000
+    _big_csv(big, n)
+    code = ("import sys, agglomera.cli.main as m; sys.argv=['agglomera','import',"
+            f"{str(big)!r},'--db',{str(db)!r},'-q']; m.main()")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and not _has_open(proc.pid, db.resolve()):
+        assert time.monotonic() < deadline, "the importer never opened the database"
+        time.sleep(0.01)
+    time.sleep(0.8)
+    assert proc.poll() is None, "the import finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; nothing was changed" in err
+    assert "Traceback" not in err
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM observations_data").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 0

@@ -60,6 +60,11 @@ def friendly(func):
         except AgglomeraError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            # every command that writes does so in one transaction, rolled back by now
+            err.print("interrupted; nothing was changed by the interrupted command",
+                      highlight=False)
+            raise typer.Exit(130) from None
 
     return wrapper
 
@@ -375,12 +380,22 @@ def measure_cmd(
         Console(soft_wrap=True).print(t)
 
 
+from agglomera.cli.screen import register as _register_screening  # noqa: E402
+
+_register_screening(app, friendly)
+
+
 def main() -> None:
     try:
         app()
     except AgglomeraError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
+    except KeyboardInterrupt:
+        # every command that writes does so in one transaction, rolled back here
+        err.print("interrupted; nothing was changed by the interrupted command",
+                  highlight=False)
+        sys.exit(130)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -201,6 +201,13 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+def _is_interrupt(exc: BaseException) -> bool:
+    interrupt = getattr(duckdb, "InterruptException", None)
+    if interrupt is not None and isinstance(exc, interrupt):
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
 class Store:
     """An open agglomera database (a DuckDB file)."""
 
@@ -259,8 +266,14 @@ class Store:
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:  # pragma: no cover - already rolled back by DuckDB
+                pass
+            if _is_interrupt(exc):
+                # DuckDB turns Ctrl-C inside a query into an error; give it back as such
+                raise KeyboardInterrupt from exc
             raise
         else:
             self.con.execute("COMMIT")

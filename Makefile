@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/agglomera demo --db demo.duckdb
 
 test: $(STAMP)
+	$(BIN)/ruff check --select F,E9 src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

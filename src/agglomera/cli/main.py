@@ -380,7 +380,7 @@ def measure_cmd(
         Console(soft_wrap=True).print(t)
 
 
-from agglomera.cli.screen import register as _register_screening  # noqa: E402
+from agglomera.cli.screen import register as _register_screening
 
 _register_screening(app, friendly)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -94,21 +92,9 @@ def child(kind: str, name: str, args) -> dict:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import duckdb
-    import numba
+    from _machine import describe
 
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} CPUs, {mem:.0f} GB RAM; Python "
-            f"{platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-            f"duckdb {duckdb.__version__}")
+    return describe("numpy", "numba", "duckdb")
 
 
 def main() -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import re
 import resource
 import sys
@@ -116,18 +114,9 @@ def run(n_firms: int) -> dict:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} CPUs, {mem:.0f} GB RAM ({platform.system()} "
-            f"{platform.release()}); Python {platform.python_version()}, numpy "
-            f"{np.__version__}, pandas {pd.__version__}")
+    from _machine import describe
+
+    return describe("numpy", "pandas")
 
 
 def section(res: dict) -> str:

@@ -1,0 +1,27 @@
+"""One description of the machine for every benchmark's BENCHMARKS.md section."""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe(*packages: str) -> str:
+    """'AMD EPYC, 2 CPUs, 24 GB RAM (Linux ...); Python 3.11.7, numpy 2.4.6, ...'."""
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
+    return (f"{cpu_model()}, {os.cpu_count()} CPUs, {mem:.0f} GB RAM ({platform.system()} "
+            f"{platform.release()}); Python {platform.python_version()}"
+            + (f", {versions}" if versions else ""))

@@ -214,6 +214,8 @@ def _read_table(path: Path):
     from agglomera.errors import SchemaError
     from agglomera.ingest.readers import detect_encoding, sniff_kind
 
+    if not path.exists():
+        raise SchemaError(f"{path}: no such file")
     kind = sniff_kind(path)
     if kind in ("xlsx", "xls"):
         return pd.read_excel(path, dtype=str).fillna("")
@@ -231,11 +233,8 @@ def regions_define(
     db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file.")] = None,
 ) -> None:
     """Add or replace user-defined regions such as development zones with their members."""
-    from agglomera.errors import SchemaError
     from agglomera.store import open_store
 
-    if not file.exists():
-        raise SchemaError(f"{file}: no such file")
     frame = _read_table(file)
     with open_store(_db(db)) as store:
         n = store.define_regions(frame, source=str(file))
@@ -274,11 +273,8 @@ def industries_define(
     db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file.")] = None,
 ) -> None:
     """Add or replace an industry classification."""
-    from agglomera.errors import SchemaError
     from agglomera.store import open_store
 
-    if not file.exists():
-        raise SchemaError(f"{file}: no such file")
     frame = _read_table(file)
     with open_store(_db(db)) as store:
         n = store.define_classification(scheme, frame, source=str(file))

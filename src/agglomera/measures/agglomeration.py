@@ -1116,7 +1116,8 @@ def colocation(
     Of the 9 A-B pairs, 2 x 2 share X and 1 x 1 share Y: :math:`CL = 5/9`.
 
     >>> import pandas as pd
-    >>> firms = pd.DataFrame({"industry": list("ABABAB"), "region": list("XXXYYX")})
+    >>> firms = pd.DataFrame({"industry": list("ABABAB"),
+    ...                       "region": ["X", "X", "X", "Y", "Y", "X"]})
     >>> res = colocation(firms, permutations=0)
     >>> round(float(res.colocation.loc["A", "B"]), 4)
     0.5556

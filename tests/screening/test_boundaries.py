@@ -66,9 +66,11 @@ def _registration(v, ctx):
 RECIPES = {
     "years_since(registration_date)": (_registration, 1 / 365),
     "st_personnel / total_employees": (_ratio("st_personnel", "total_employees", 1000), 0.1),
-    "sum_last(rd_expense, 3) / sum_last(sales_revenue, 3)":
+    "sum_operated(rd_expense, 3, registration_date) / "
+    "sum_operated(sales_revenue, 3, registration_date)":
         (_ratio3("rd_expense", "sales_revenue"), 0.01),
-    "sum_last(domestic_rd_expense, 3) / sum_last(rd_expense, 3)":
+    "sum_operated(domestic_rd_expense, 3, registration_date) / "
+    "sum_operated(rd_expense, 3, registration_date)":
         (_ratio("domestic_rd_expense", "rd_expense", 1e6), 0.01),
     "hightech_product_service_revenue / total_revenue":
         (_ratio("hightech_product_service_revenue", "total_revenue"), 0.01),

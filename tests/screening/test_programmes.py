@@ -273,3 +273,35 @@ def test_tsme_direct_route_with_hnte_certificate():
             "tsme-2017")
     assert status(r, "tsme.score_route") == "fail"
     assert verdict(r) == "true"
+
+
+def test_hnte_young_firm_uses_its_actual_operating_period():
+    """Registered 2023-03-01, applying in 2025: its operating period is fiscal 2023-2024
+    (实际经营期不满三年的按实际经营时间计算). No 2022 figures exist; R&D 4.5 m + 5 m = 9.5 m
+    over sales 100 m + 120 m = 220 m = 4.32 % >= 4 % (latest sales 120 m: 50-200 m band)
+    -> the R&D criterion passes instead of being unknown for want of 2022."""
+    young = hnte_firm(registration_date="2023-03-01",
+                      rd_expense=[None, 4.5e6, 5e6], domestic_rd_expense=[None, 4.5e6, 5e6],
+                      sales_revenue=[None, 1e8, 1.2e8])
+    r = run(firm(**young), "hnte-2016")
+    assert status(r, "hnte.rd_ratio.medium") == "pass"
+    assert status(r, "hnte.domestic_rd_share") == "pass"
+
+
+def test_hnte_missing_year_inside_the_operating_period_stays_unknown():
+    """Registered 2015 (operating for the whole window) but fiscal 2022 R&D is missing:
+    the 3-year ratio cannot be computed -> unknown, never fail."""
+    r = run(firm(**hnte_firm(rd_expense=[None, 5e6, 5.5e6])), "hnte-2016")
+    assert status(r, "hnte.rd_ratio.medium") == "unknown"
+
+
+def test_hnte_young_firm_below_the_ratio_fails():
+    """Registered 2023-06-30; fiscal 2023-2024: R&D 3 m + 3 m = 6 m over sales
+    80 m + 120 m = 200 m = 3 % < 4 % -> fails, with the gap over the operating period:
+    4 % of 200 m = 8 m, so R&D must rise by 2 m yuan."""
+    young = hnte_firm(registration_date="2023-06-30",
+                      rd_expense=[None, 3e6, 3e6], domestic_rd_expense=[None, 3e6, 3e6],
+                      sales_revenue=[None, 8e7, 1.2e8])
+    r = run(firm(**young), "hnte-2016")
+    assert status(r, "hnte.rd_ratio.medium") == "fail"
+    assert r.gap["hnte.rd_ratio.medium"][0] == pytest.approx(2e6)

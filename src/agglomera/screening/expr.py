@@ -7,7 +7,10 @@ Names are enterprise fields. A bare name means the latest fiscal year (the year 
 application year, 上年度). Window functions look back over fiscal years:
 
 ``sum_last(x, n)``, ``mean_last(x, n)``, ``min_last(x, n)`` ("in each of the last n
-years"), ``max_last(x, n)``; ``growth_mean(x, n)`` (mean of the last n year-on-year growth
+years"), ``max_last(x, n)``; ``sum_operated(x, n, date_field)`` (the sum over the last n
+fiscal years, or over the firm's actual operating period when it was registered less than
+n years before: fiscal years before the year of ``date_field`` count as not required, e.g.
+the High-tech Enterprise rule "实际经营期不满三年的按实际经营时间计算"); ``growth_mean(x, n)`` (mean of the last n year-on-year growth
 rates, needs n + 1 years); ``cagr(x, n)`` (compound growth over n years). Scalar helpers:
 ``min(a, b)``, ``max(a, b)``, ``floor(a)``, ``wan(a)`` (a x 10,000: thresholds written in
 万元), ``years_since(date_field)`` (years of 365 days up to the application date).
@@ -27,7 +30,7 @@ Examples
 >>> Expr("__import__('os')")
 Traceback (most recent call last):
 ...
-agglomera.errors.SchemaError: expression "__import__('os')": function '__import__' is not allowed; use one of cagr, floor, growth_mean, max, max_last, mean_last, min, min_last, sum_last, wan, years_since
+agglomera.errors.SchemaError: expression "__import__('os')": function '__import__' is not allowed; use one of cagr, floor, growth_mean, max, max_last, mean_last, min, min_last, sum_last, sum_operated, wan, years_since
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ import numpy as np
 
 from agglomera.errors import SchemaError
 
-WINDOW_FUNCS = {"sum_last", "mean_last", "min_last", "max_last", "growth_mean", "cagr"}
+WINDOW_FUNCS = {"sum_last", "mean_last", "min_last", "max_last", "growth_mean", "cagr",
+                "sum_operated"}
 SCALAR_FUNCS = {"min", "max", "floor", "wan", "years_since"}
 _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Call,
             ast.Compare, ast.BoolOp, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div,
@@ -87,7 +91,8 @@ class Expr:
             if fn not in WINDOW_FUNCS | SCALAR_FUNCS:
                 raise SchemaError(f'expression "{self.text}": function {fn!r} is not '
                                   f"allowed; use one of {', '.join(allowed)}")
-            want = 2 if fn in WINDOW_FUNCS or fn in ("min", "max") else 1
+            want = (3 if fn == "sum_operated" else
+                    2 if fn in WINDOW_FUNCS or fn in ("min", "max") else 1)
             if len(node.args) != want:
                 raise SchemaError(f'expression "{self.text}": {fn}() takes {want} '
                                   f"argument(s), got {len(node.args)}")
@@ -100,6 +105,11 @@ class Expr:
                 need = n.value + (1 if fn in ("growth_mean", "cagr") else 0)
                 self.window = max(self.window, need)
                 self._check(node.args[0], depth + 1)
+                if fn == "sum_operated":
+                    if not isinstance(node.args[2], ast.Name):
+                        raise SchemaError(f'expression "{self.text}": the third argument '
+                                          "of sum_operated() must be a date field")
+                    self.names.add(node.args[2].id)
                 return
             if fn == "years_since" and not isinstance(node.args[0], ast.Name):
                 raise SchemaError(f'expression "{self.text}": years_since() takes a date field')
@@ -201,6 +211,18 @@ class Expr:
                 x = np.broadcast_to(np.asarray(x, float).reshape(1, -1), (width, np.size(x)))
             if fn == "sum_last":
                 return x.sum(axis=0)
+            if fn == "sum_operated":
+                # fiscal year of each row (row 0 = the year before the application year)
+                app_year = int(np.datetime64(int(ref), "D").astype("datetime64[Y]")
+                               .astype(int)) + 1970
+                row_year = app_year - 1 - np.arange(width)
+                reg = np.asarray(lookup(node.args[2].id)[0], dtype=float)
+                known = ~np.isnan(reg)
+                reg_year = np.full(reg.shape, -np.inf)
+                reg_year[known] = (reg[known].astype("int64").astype("datetime64[D]")
+                                   .astype("datetime64[Y]").astype(int) + 1970)
+                before = row_year[:, None] < reg_year[None, :]
+                return np.where(np.isnan(x) & before, 0.0, x).sum(axis=0)
             if fn == "mean_last":
                 return x.mean(axis=0)
             if fn == "min_last":

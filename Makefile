@@ -6,9 +6,21 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12
 SHARED_DATA := $(abspath ../shared/data)
 export AGGLOMERA_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench venv clean sysdeps
 
 venv: $(STAMP)
+
+# Browser tests drive Debian's Chromium; the PDF report test renders pages with pdftoppm.
+# Installed from Debian's packages when missing (needs root, as in CI); skipped otherwise,
+# and the tests that need them then say so and skip.
+sysdeps:
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -q chromium poppler-utils >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium poppler-utils >/dev/null)) \
+	     && echo "installed Debian chromium and poppler-utils"; \
+	  else echo "note: chromium/pdftoppm missing and cannot be installed here; browser and PDF tests will skip"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +32,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/agglomera demo --db demo.duckdb
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(BIN)/ruff check --select F,E9 src tests benchmarks
 	$(BIN)/python -m pytest -q
 

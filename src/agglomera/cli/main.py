@@ -380,6 +380,15 @@ from agglomera.cli.screen import register as _register_screening
 
 _register_screening(app, friendly)
 
+# Command groups added by later subsystems; each module has register(app, friendly).
+# (find_spec rather than try/except ImportError so that a real import error is never hidden)
+import importlib as _importlib
+import importlib.util as _importlib_util
+
+for _name in ("kdensity", "spatial", "clusters", "evaluate", "report", "serve"):
+    if _importlib_util.find_spec(f"agglomera.cli.{_name}") is not None:
+        _importlib.import_module(f"agglomera.cli.{_name}").register(app, friendly)
+
 
 def main() -> None:
     try:

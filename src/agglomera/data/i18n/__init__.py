@@ -1,0 +1,1 @@
+"""User-facing labels in English and Chinese (``labels.csv``: key,en,zh)."""

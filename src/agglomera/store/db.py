@@ -19,7 +19,7 @@ import pandas as pd
 from agglomera.errors import BackendError
 from agglomera.schema.catalog import Catalog, IndustryMatcher, RegionMatcher
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE regions (
@@ -195,9 +195,94 @@ def _v2(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_V2)
 
 
+_V3 = """
+CREATE TABLE cluster_definitions (
+    scheme          VARCHAR NOT NULL,   -- cluster set, e.g. us-cmp-2018, jilin-plan-2017
+    cluster_code    VARCHAR NOT NULL,
+    cluster_name_en VARCHAR,
+    cluster_name_zh VARCHAR,
+    industry_scheme VARCHAR NOT NULL,   -- NAICS 2012, GB/T 4754-2017, ...
+    industry_code   VARCHAR NOT NULL,
+    traded          BOOLEAN,
+    source          VARCHAR,
+    PRIMARY KEY (scheme, cluster_code, industry_scheme, industry_code)
+);
+CREATE TABLE plan_targets (
+    plan          VARCHAR NOT NULL,
+    target_id     VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,     -- count, share, level, total
+    category      VARCHAR,
+    tier          VARCHAR,
+    metric        VARCHAR,
+    target_value  DOUBLE,
+    unit          VARCHAR,
+    deadline_year INTEGER,
+    source        VARCHAR,
+    PRIMARY KEY (plan, target_id)
+);
+CREATE SEQUENCE cluster_rating_seq START 1;
+CREATE TABLE cluster_rating_runs (
+    run_id      INTEGER PRIMARY KEY,
+    preset      VARCHAR NOT NULL,
+    parameters  VARCHAR NOT NULL,       -- JSON of thresholds and options
+    input       VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    agglomera_version VARCHAR
+);
+CREATE TABLE cluster_ratings (
+    run_id       INTEGER NOT NULL,
+    preset       VARCHAR NOT NULL,
+    region_code  VARCHAR NOT NULL,
+    cluster_code VARCHAR NOT NULL,
+    year         INTEGER,
+    level        VARCHAR NOT NULL,      -- qualifying, significant, strong, stars, ...
+    flag         BOOLEAN,
+    stability    DOUBLE,                -- share of perturbed/resampled draws that agree
+    employment   DOUBLE,
+    lq           DOUBLE
+);
+CREATE TABLE cluster_region_strength (
+    run_id             INTEGER NOT NULL,
+    region_code        VARCHAR NOT NULL,
+    year               INTEGER,
+    traded_employment  DOUBLE,
+    strong_employment  DOUBLE,
+    strength           DOUBLE
+);
+CREATE SEQUENCE target_check_seq START 1;
+CREATE TABLE target_checks (
+    check_id     INTEGER NOT NULL,
+    plan         VARCHAR NOT NULL,
+    target_id    VARCHAR NOT NULL,
+    actual       DOUBLE,
+    actual_year  INTEGER,
+    progress     DOUBLE,
+    projected    DOUBLE,
+    status       VARCHAR,
+    created_at   TIMESTAMP NOT NULL
+);
+CREATE TABLE api_tokens (
+    name         VARCHAR PRIMARY KEY,
+    token_sha256 VARCHAR NOT NULL,
+    scopes       VARCHAR,
+    created_at   TIMESTAMP NOT NULL
+);
+CREATE VIEW cluster_rating_results AS
+SELECT r.run_id, r.preset, r.parameters, r.input, r.created_at, c.region_code,
+       c.cluster_code, c.year, c.level, c.flag, c.stability, c.employment, c.lq
+FROM cluster_ratings c JOIN cluster_rating_runs r USING (run_id);
+"""
+
+
+def _v3(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_V3)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "regions, industries, sources, observations, enterprises; seeds", _v1),
     Migration(2, "measure results: measure_runs, measure_values, view measure_results", _v2),
+    Migration(3, "clusters and plans: cluster_definitions, plan_targets, cluster ratings, "
+                 "target checks; api_tokens", _v3),
 ]
 
 

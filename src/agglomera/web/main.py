@@ -1,0 +1,100 @@
+"""The FastAPI application: REST API under ``/api/v1`` and the dashboard pages.
+
+``create_app(db_path)`` gives an app bound to one DuckDB file; ``agglomera serve`` runs it
+with uvicorn. OpenAPI is at ``/openapi.json`` and the interactive docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from agglomera.config import Settings
+from agglomera.web import problems
+from agglomera.web.deps import Database
+
+STATIC = Path(__file__).parent / "static"
+API_PREFIX = "/api/v1"
+
+
+@functools.cache
+def plotly_js() -> bytes:
+    """plotly.js from the installed plotly package (served locally, never a CDN)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().encode("utf-8")
+
+
+def create_app(db_path: str | Path, *, settings: Settings | None = None,
+               read_only: bool = False) -> FastAPI:
+    """The web app for the database at ``db_path``.
+
+    Parameters
+    ----------
+    db_path
+        An agglomera DuckDB file (it must exist).
+    settings
+        Runtime settings (``max_upload_bytes``); default ``Settings()`` from the
+        environment (``AGGLOMERA_*``).
+    read_only
+        Open the file read-only: other processes may read it meanwhile, imports are
+        refused (409). Otherwise the server owns the file (DuckDB allows one writer).
+    """
+    from agglomera import __version__
+    from agglomera.web.routes import (
+        clusters,
+        geo,
+        imports,
+        measures,
+        observations,
+        pages,
+        regions,
+        screening,
+    )
+
+    settings = settings or Settings()
+    db = Database(db_path, read_only=read_only)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        db.close()
+
+    app = FastAPI(
+        title="agglomera", version=__version__, lifespan=lifespan, redoc_url=None,
+        description=("Industrial-cluster statistics: regions, industries, observations, "
+                     "measures, clusters, evaluations, plan targets and screening. "
+                     "Reading needs no login; imports need a token "
+                     "(`Authorization: Bearer TOKEN`). Lists take `limit`/`offset` and "
+                     "return `items`, `total` and a `next` link; errors are RFC 9457 "
+                     "problem details (`application/problem+json`)."))
+    app.state.db = db
+    app.state.settings = settings
+    problems.install(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (regions, observations, measures, clusters, screening, geo, imports):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(pages.router)
+
+    @app.get("/problems/{slug}", tags=["meta"], summary="What a problem type means")
+    def problem_type(slug: str):
+        if slug not in problems.PROBLEM_TYPES:
+            raise problems.Problem(404, "not-found", detail=f"no problem type {slug!r}")
+        title, text = problems.PROBLEM_TYPES[slug]
+        return JSONResponse({"type": f"/problems/{slug}", "title": title,
+                             "description": text})
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly(request: Request):
+        return Response(plotly_js(), media_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,34 @@
+"""Query parameters and answers shared by the resource routers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from fastapi.responses import Response
+
+from agglomera.web.deps import DEFAULT_LIMIT, MAX_LIMIT, _plain
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT,
+                             description=f"Page size (1-{MAX_LIMIT}).")]
+Offset = Annotated[int, Query(ge=0, le=2**40, description="Rows to skip.")]
+Format = Annotated[Literal["json", "csv"], Query(
+    description="json: one page with total and next link; csv: every matching row "
+                "as a UTF-8 CSV download (with BOM, so Excel reads Chinese).")]
+DEFAULT = DEFAULT_LIMIT
+
+PAGE_EXAMPLE: dict[str, Any] = {"items": [], "total": 0, "limit": DEFAULT_LIMIT,
+                                "offset": 0, "next": None}
+
+
+def csv_response(cols: list[str], data: list[tuple], filename: str) -> Response:
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in data:
+        w.writerow(["" if v is None else _plain(v) for v in r])
+    return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

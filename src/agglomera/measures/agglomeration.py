@@ -39,10 +39,15 @@ __all__ = [
     "LitzenbergerSternbergResult",
     "MaurelSedillotResult",
     "coagglomeration",
+    "coagglomeration_from_stats",
     "colocation",
+    "colocation_from_stats",
     "ellison_glaeser",
+    "ellison_glaeser_from_stats",
     "litzenberger_sternberg",
+    "litzenberger_sternberg_from_stats",
     "maurel_sedillot",
+    "maurel_sedillot_from_stats",
 ]
 
 _MISSING = ("warn", "zero", "raise", "propagate")
@@ -175,13 +180,17 @@ def _plant_arrays(plants: object, *, region: str, industry: str, value: str | No
                    t_code, r_code, i_code, (region, industry, year))
 
 
-def _region_level(given: object, p: _Plants, plants: pd.DataFrame, what: str,
+def _region_level(given: object, p: _Plants, plants: pd.DataFrame | None, what: str,
                   ) -> tuple[np.ndarray, pd.Index]:
     """Region-level totals (T, R') and the region index R' (plant regions first, then
     regions that only the Series knows)."""
     n_t = p.shape[0]
     region, _, year = p.names
     if isinstance(given, str):
+        if plants is None:
+            raise SchemaError(f"`{what}` must be a Series indexed by region (or (year, "
+                              "region)) with sufficient statistics; a column name "
+                              f"({given!r}) needs the plant records")
         if given not in plants.columns:
             raise SchemaError(f"`{what}` names column {given!r}, which is not among "
                               f"{', '.join(map(str, plants.columns))}")
@@ -235,7 +244,7 @@ def _region_level(given: object, p: _Plants, plants: pd.DataFrame, what: str,
     return out, regions
 
 
-def _aggregate_shares(p: _Plants, plants: pd.DataFrame, region_totals: object,
+def _aggregate_shares(p: _Plants, plants: pd.DataFrame | None, region_totals: object,
                       ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """Industry shares S (T, R', I) and aggregate shares x (T, R')."""
     size = p.size
@@ -423,6 +432,11 @@ def ellison_glaeser(
     _check_choice("alternative", alternative, _ALTERNATIVES)
     p = _plant_arrays(plants, region=region, industry=industry, value=value, year=year,
                       missing=missing)
+    return _eg_result(p, plants, region_totals, alternative)
+
+
+def _eg_result(p: _Plants, plants: pd.DataFrame | None, region_totals: object,
+               alternative: str) -> EllisonGlaeserResult:
     s, x, _ = _aggregate_shares(p, plants, region_totals)
     with np.errstate(invalid="ignore", divide="ignore"):
         g = ((s - x[:, :, None]) ** 2).sum(axis=1)
@@ -555,6 +569,11 @@ def maurel_sedillot(
     """
     p = _plant_arrays(plants, region=region, industry=industry, value=value, year=year,
                       missing=missing)
+    return _ms_result(p, plants, region_totals)
+
+
+def _ms_result(p: _Plants, plants: pd.DataFrame | None,
+               region_totals: object) -> MaurelSedillotResult:
     s, x, _ = _aggregate_shares(p, plants, region_totals)
     with np.errstate(invalid="ignore", divide="ignore"):
         sx2 = (x**2).sum(axis=1)[:, None]
@@ -717,6 +736,11 @@ def coagglomeration(
         raise SchemaError("nothing to compute: pass pairs=True and/or groups=")
     p = _plant_arrays(plants, region=region, industry=industry, value=value, year=year,
                       missing=missing)
+    return _coag_result(p, plants, region_totals, pairs, groups)
+
+
+def _coag_result(p: _Plants, plants: pd.DataFrame | None, region_totals: object,
+                 pairs: bool, groups: object) -> CoagglomerationResult:
     s, x, _ = _aggregate_shares(p, plants, region_totals)
     d = s - x[:, :, None]
     sx2 = (x**2).sum(axis=1)
@@ -922,7 +946,11 @@ def litzenberger_sternberg(
                               "non-negative firm counts")
         b = np.bincount((p.t_code * len(p.regions) + p.r_code) * len(p.industries)
                         + p.i_code, weights=f, minlength=p.size.size)
-    b = b.reshape(p.shape)
+    return _ls_result(p, plants, b.reshape(p.shape), area, population)
+
+
+def _ls_result(p: _Plants, plants: pd.DataFrame | None, b: np.ndarray, area: object,
+               population: object) -> LitzenbergerSternbergResult:
     n_r = len(p.regions)
     a, _ = _region_level(area, p, plants, "area")
     pop, _ = _region_level(population, p, plants, "population")
@@ -1262,3 +1290,551 @@ def _pooled_draws(i_code: np.ndarray, n_i: int, permutations: int,
                 t_i, t_j = cKDTree(pts[sel[perm]]), cKDTree(pts[sel[~perm]])
                 sims[b, i, j] = sims[b, j, i] = t_i.count_neighbors(t_j, radius)
     return sims
+
+
+# ---------------------------------------------------------------------------------
+# the same indices from sufficient statistics (one SQL pass on any backend)
+# ---------------------------------------------------------------------------------
+def _stats_frame(stats: object) -> pd.DataFrame:
+    if isinstance(stats, pd.DataFrame):
+        frame = stats
+    elif hasattr(stats, "to_frame"):
+        frame = stats.to_frame()
+    else:
+        raise SchemaError("`stats` must be a SufficientStats (agglomera.backends."
+                          "aggregate) or a DataFrame of its columns; got "
+                          f"{type(stats).__name__}")
+    if len(frame) == 0:
+        raise SchemaError("`stats` has no rows")
+    return frame
+
+
+def _plants_from_stats(stats: object, *, region: str, industry: str, value: str,
+                       year: str | None, missing: str,
+                       need_sizes: bool = True) -> _Plants:
+    """Sufficient statistics per (year,) region, industry -> the arrays of _Plants
+    (codes per statistics row; sums added up with np.bincount in row order)."""
+    _check_choice("missing", missing, _MISSING)
+    frame = _stats_frame(stats)
+    keys = [c for c in (region, industry, year) if c is not None]
+    need = [*keys, "n_rows"]
+    if need_sizes:
+        need += [f"{value}_count", f"{value}_sum", f"{value}_sumsq"]
+    absent = [c for c in need if c not in frame.columns]
+    if absent:
+        raise SchemaError(f"`stats` lacks columns {absent} (has "
+                          f"{', '.join(map(str, frame.columns))}); aggregate with "
+                          f"by=[{', '.join(map(repr, keys))}] and metrics=[{value!r}]")
+    n_rows = pd.to_numeric(frame["n_rows"], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(n_rows).any() or (n_rows < 0).any():
+        raise SchemaError("column 'n_rows' must hold non-negative row counts")
+    if need_sizes:
+        cnt = pd.to_numeric(frame[f"{value}_count"]).to_numpy(dtype=float)
+        s1 = pd.to_numeric(frame[f"{value}_sum"]).to_numpy(dtype=float)
+        s2 = pd.to_numeric(frame[f"{value}_sumsq"]).to_numpy(dtype=float)
+        s4 = (pd.to_numeric(frame[f"{value}_sum4"]).to_numpy(dtype=float)
+              if f"{value}_sum4" in frame.columns else np.full(len(frame), np.nan))
+        if cnt.sum() == 0:
+            raise SchemaError(f"metric {value!r} holds no plant sizes (all missing); "
+                              "plant-level sizes are needed for the plant Herfindahl")
+        if f"{value}_min" in frame.columns and (frame[f"{value}_min"] < 0).any():
+            raise SchemaError(f"metric {value!r} has negative plant sizes; sizes such "
+                              "as employment must be >= 0")
+        if np.isinf(s1).any() or np.isinf(s2).any():
+            raise SchemaError(f"metric {value!r} has infinite sums")
+        miss = n_rows - cnt
+        n_nan = int(miss.sum())
+        if n_nan:
+            if missing == "raise":
+                raise SchemaError(f"metric {value!r} has {n_nan} missing plant size(s); "
+                                  "pass missing='zero' to count them as size 0, or "
+                                  "'propagate' to make their industries' results NaN")
+            if missing == "warn":
+                warnings.warn(f"metric {value!r} has {n_nan} missing plant size(s), "
+                              "counted as size 0; pass missing='zero' to accept this "
+                              "silently, 'propagate' or 'raise'", MissingValueWarning,
+                              stacklevel=3)
+        known = cnt > 0  # SUM over no known value is NULL, i.e. a sum of 0
+        s1, s2, s4 = (np.where(known, v, 0.0) for v in (s1, s2, s4))
+        if missing == "propagate":
+            s1, s2, s4 = (np.where(miss > 0, np.nan, v) for v in (s1, s2, s4))
+    else:
+        s1 = s2 = s4 = n_rows
+    r_code, regions = _codes(frame[region], "region")
+    i_code, industries = _codes(frame[industry], "industry")
+    regions, industries = regions.rename(region), industries.rename(industry)
+    if year is not None:
+        t_code, years = _codes(frame[year], "year")
+        years = years.rename(year)
+    else:
+        t_code, years = np.zeros(len(frame), dtype=np.intp), None
+    n_t = 1 if years is None else len(years)
+    n_r, n_i = len(regions), len(industries)
+    ti = t_code * n_i + i_code
+    m = n_t * n_i
+    cell = (t_code * n_r + r_code) * n_i + i_code
+    size = np.bincount(cell, weights=s1, minlength=n_t * n_r * n_i)
+    return _Plants(size.reshape(n_t, n_r, n_i),
+                   np.bincount(ti, weights=s1, minlength=m).reshape(n_t, n_i),
+                   np.bincount(ti, weights=s2, minlength=m).reshape(n_t, n_i),
+                   np.bincount(ti, weights=s4, minlength=m).reshape(n_t, n_i),
+                   np.bincount(ti, weights=n_rows, minlength=m).reshape(n_t, n_i),
+                   regions, industries, years, t_code, r_code, i_code,
+                   (region, industry, year))
+
+
+
+
+def ellison_glaeser_from_stats(
+    stats: object,
+    /,
+    *,
+    region: str = "region",
+    industry: str = "industry",
+    value: str = "employment",
+    year: str | None = None,
+    region_totals: pd.Series | None = None,
+    alternative: str = "greater",
+    missing: str = "warn",
+) -> EllisonGlaeserResult:
+    r"""Ellison-Glaeser index from sufficient statistics instead of plant records.
+
+    The same index (Ellison–Glaeser 指数) and z-test as :func:`ellison_glaeser`,
+    computed from per-cell counts and power sums that one SQL pass on DuckDB or Spark
+    returns, so enterprise registers that never leave their cluster give the same
+    numbers as plant records in memory.
+
+    Parameters
+    ----------
+    stats : SufficientStats or pandas.DataFrame
+        Per (year,) region x industry statistics of the plant sizes (see Notes).
+    region, industry, value, year : str
+        Group columns and the metric, as in :func:`ellison_glaeser`.
+    region_totals : pandas.Series, optional
+        As in :func:`ellison_glaeser`, but only a Series (a column name needs the
+        plant records).
+    alternative : {"greater", "less", "two-sided"}
+        Alternative hypothesis of the z-test.
+    missing : {"warn", "zero", "raise", "propagate"}
+        Plants whose size is missing (``n_rows - <value>_count``), as in
+        :func:`ellison_glaeser`.
+
+    Returns
+    -------
+    EllisonGlaeserResult
+        As :func:`ellison_glaeser`; ``variance``, ``zscore`` and ``pvalue`` are NaN
+        without ``<value>_sum4``.
+
+    Raises
+    ------
+    SchemaError
+        Missing statistics columns, no known plant size, negative sizes, missing labels
+        or an invalid option.
+
+    See Also
+    --------
+    ellison_glaeser, agglomera.backends.aggregate
+
+    Notes
+    -----
+    With :math:`S_{k,ri} = \sum_{p \in (r, i)} x_p^k` the power sums of plant sizes
+    per cell, :math:`E_{ri} = S_{1,ri}` and the plant Herfindahl and fourth-power sum
+    follow without a second pass (Ellison & Glaeser 1997, eq. 4 and appendix):
+
+    .. math::
+
+        H_i = \frac{\sum_r S_{2,ri}}{(\sum_r S_{1,ri})^2}, \qquad
+        \sum_{k \in i} z_k^4 = \frac{\sum_r S_{4,ri}}{(\sum_r S_{1,ri})^4},
+
+    and :math:`G_i`, :math:`\gamma_i`, :math:`E[G_i]`, :math:`\operatorname{Var}(G_i)`
+    are those of :func:`ellison_glaeser`.
+
+    ``stats`` is the result of ``agglomera.backends.aggregate(source, by=[(year,)
+    region, industry], metrics=[value])`` or a DataFrame with its columns: the group
+    columns, ``n_rows`` (plants), ``<value>_count`` (plants with a known size),
+    ``<value>_sum``, ``<value>_sumsq`` and, for the variance, ``<value>_sum4``. Rows
+    with the same keys are added up (statistics grouped more finely are fine).
+
+    References
+    ----------
+    .. [1] Ellison, G., & Glaeser, E. L. (1997). Geographic concentration in U.S.
+       manufacturing industries: a dartboard approach. Journal of Political Economy,
+       105(5), 889–927. doi:10.1086/262098
+
+    Examples
+    --------
+    The plants of :func:`ellison_glaeser` as statistics: industry "a" has plants of
+    1 and 3 in "n" (:math:`S_1 = 4`, :math:`S_2 = 10`), "b" one plant of 2 in each
+    region; :math:`H_a = 10/16`.
+
+    >>> import pandas as pd
+    >>> stats = pd.DataFrame({"region": ["n", "n", "s"], "industry": ["a", "b", "b"],
+    ...                       "n_rows": [2, 1, 1], "employment_count": [2, 1, 1],
+    ...                       "employment_sum": [4.0, 2.0, 2.0],
+    ...                       "employment_sumsq": [10.0, 4.0, 4.0]})
+    >>> res = ellison_glaeser_from_stats(stats)
+    >>> res.gamma.round(4).tolist(), res.plant_herfindahl.tolist()
+    ([-0.7778, -0.3333], [0.625, 0.5])
+    """
+    _check_choice("alternative", alternative, _ALTERNATIVES)
+    p = _plants_from_stats(stats, region=region, industry=industry, value=value,
+                           year=year, missing=missing)
+    return _eg_result(p, None, region_totals, alternative)
+
+
+def maurel_sedillot_from_stats(
+    stats: object,
+    /,
+    *,
+    region: str = "region",
+    industry: str = "industry",
+    value: str = "employment",
+    year: str | None = None,
+    region_totals: pd.Series | None = None,
+    missing: str = "warn",
+) -> MaurelSedillotResult:
+    r"""Maurel-Sédillot index from sufficient statistics instead of plant records.
+
+    The same index (Maurel–Sédillot 指数) as :func:`maurel_sedillot`, from the
+    per-cell counts and power sums of :func:`agglomera.backends.aggregate`.
+
+    Parameters
+    ----------
+    stats : SufficientStats or pandas.DataFrame
+        Per (year,) region x industry statistics (see Notes).
+    region, industry, value, year : str
+        Group columns and the metric.
+    region_totals : pandas.Series, optional
+        As in :func:`maurel_sedillot` (Series only).
+    missing : {"warn", "zero", "raise", "propagate"}
+        Plants whose size is missing.
+
+    Returns
+    -------
+    MaurelSedillotResult
+        As :func:`maurel_sedillot`.
+
+    Raises
+    ------
+    SchemaError
+        As :func:`ellison_glaeser_from_stats`.
+
+    See Also
+    --------
+    maurel_sedillot, ellison_glaeser_from_stats
+
+    Notes
+    -----
+    With :math:`H_i = \sum_r S_{2,ri} / (\sum_r S_{1,ri})^2` and
+    :math:`s_{ri} = S_{1,ri} / \sum_r S_{1,ri}` (Maurel & Sédillot 1999, section 2):
+
+    .. math::
+
+        G^{MS}_i = \frac{\sum_r s_{ri}^2 - \sum_r x_r^2}{1 - \sum_r x_r^2}, \qquad
+        \gamma^{MS}_i = \frac{G^{MS}_i - H_i}{1 - H_i}.
+
+    ``stats`` is the result of ``agglomera.backends.aggregate(source, by=[(year,)
+    region, industry], metrics=[value])`` or a DataFrame with its columns: the group
+    columns, ``n_rows`` (plants), ``<value>_count`` (plants with a known size),
+    ``<value>_sum``, ``<value>_sumsq`` and, for the variance, ``<value>_sum4``. Rows
+    with the same keys are added up (statistics grouped more finely are fine).
+
+    References
+    ----------
+    .. [1] Maurel, F., & Sédillot, B. (1999). A measure of the geographic concentration
+       in French manufacturing industries. Regional Science and Urban Economics, 29(5),
+       575–604. doi:10.1016/S0166-0462(99)00020-4
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stats = pd.DataFrame({"region": ["n", "n", "s"], "industry": ["a", "b", "b"],
+    ...                       "n_rows": [2, 1, 1], "employment_count": [2, 1, 1],
+    ...                       "employment_sum": [4.0, 2.0, 2.0],
+    ...                       "employment_sumsq": [10.0, 4.0, 4.0]})
+    >>> maurel_sedillot_from_stats(stats).gamma.round(4).tolist()
+    [1.0, -1.6667]
+    """
+    p = _plants_from_stats(stats, region=region, industry=industry, value=value,
+                           year=year, missing=missing)
+    return _ms_result(p, None, region_totals)
+
+
+def coagglomeration_from_stats(
+    stats: object,
+    /,
+    *,
+    region: str = "region",
+    industry: str = "industry",
+    value: str = "employment",
+    year: str | None = None,
+    region_totals: pd.Series | None = None,
+    pairs: bool = True,
+    groups: Mapping[object, object] | pd.Series | None = None,
+    missing: str = "warn",
+) -> CoagglomerationResult:
+    r"""Coagglomeration indices from sufficient statistics instead of plant records.
+
+    The pairwise Ellison–Glaeser–Kerr and group Ellison–Glaeser coagglomeration
+    indices (协同集聚指数) of :func:`coagglomeration`, from the per-cell counts and
+    power sums of :func:`agglomera.backends.aggregate`.
+
+    Parameters
+    ----------
+    stats : SufficientStats or pandas.DataFrame
+        Per (year,) region x industry statistics (see Notes).
+    region, industry, value, year : str
+        Group columns and the metric.
+    region_totals : pandas.Series, optional
+        As in :func:`coagglomeration` (Series only).
+    pairs : bool
+        Compute the industry x industry matrix.
+    groups : mapping or pandas.Series, optional
+        Industry -> group label, as in :func:`coagglomeration`.
+    missing : {"warn", "zero", "raise", "propagate"}
+        Plants whose size is missing.
+
+    Returns
+    -------
+    CoagglomerationResult
+        As :func:`coagglomeration`.
+
+    Raises
+    ------
+    SchemaError
+        As :func:`coagglomeration` and :func:`ellison_glaeser_from_stats`.
+
+    See Also
+    --------
+    coagglomeration
+
+    Notes
+    -----
+    Pairwise (Ellison, Glaeser & Kerr 2010, eq. 1) and group (Ellison & Glaeser 1997,
+    eq. 5) indices with :math:`s_{ri} = S_{1,ri} / \sum_r S_{1,ri}` and
+    :math:`H_i = \sum_r S_{2,ri} / (\sum_r S_{1,ri})^2`:
+
+    .. math::
+
+        \gamma^c_{ij} = \frac{\sum_r (s_{ri} - x_r)(s_{rj} - x_r)}{1 - \sum_r x_r^2},
+        \qquad
+        \gamma^c = \frac{G / (1 - \sum_r x_r^2) - H
+        - \sum_j \gamma_j w_j^2 (1 - H_j)}{1 - \sum_j w_j^2}.
+
+    ``stats`` is the result of ``agglomera.backends.aggregate(source, by=[(year,)
+    region, industry], metrics=[value])`` or a DataFrame with its columns: the group
+    columns, ``n_rows`` (plants), ``<value>_count`` (plants with a known size),
+    ``<value>_sum``, ``<value>_sumsq`` and, for the variance, ``<value>_sum4``. Rows
+    with the same keys are added up (statistics grouped more finely are fine).
+
+    References
+    ----------
+    .. [1] Ellison, G., Glaeser, E. L., & Kerr, W. R. (2010). What causes industry
+       agglomeration? Evidence from coagglomeration patterns. American Economic Review,
+       100(3), 1195–1213. doi:10.1257/aer.100.3.1195
+    .. [2] Ellison, G., & Glaeser, E. L. (1997). Geographic concentration in U.S.
+       manufacturing industries: a dartboard approach. Journal of Political Economy,
+       105(5), 889–927. doi:10.1086/262098
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stats = pd.DataFrame({"region": ["n", "s", "n", "s"],
+    ...                       "industry": ["a", "b", "c", "c"], "n_rows": [1] * 4,
+    ...                       "employment_count": [1] * 4,
+    ...                       "employment_sum": [1.0] * 4,
+    ...                       "employment_sumsq": [1.0] * 4})
+    >>> float(coagglomeration_from_stats(stats).matrix.loc["a", "b"])
+    -1.0
+    """
+    if not pairs and groups is None:
+        raise SchemaError("nothing to compute: pass pairs=True and/or groups=")
+    p = _plants_from_stats(stats, region=region, industry=industry, value=value,
+                           year=year, missing=missing)
+    return _coag_result(p, None, region_totals, pairs, groups)
+
+
+def litzenberger_sternberg_from_stats(
+    stats: object,
+    /,
+    *,
+    area: pd.Series,
+    population: pd.Series,
+    region: str = "region",
+    industry: str = "industry",
+    value: str = "employment",
+    year: str | None = None,
+    missing: str = "warn",
+) -> LitzenbergerSternbergResult:
+    r"""Litzenberger-Sternberg cluster index from sufficient statistics.
+
+    The cluster index (集群指数) of :func:`litzenberger_sternberg`, with employment
+    :math:`e_{ri}` the cell sum and the number of firms :math:`b_{ri}` the cell's
+    row count from :func:`agglomera.backends.aggregate`.
+
+    Parameters
+    ----------
+    stats : SufficientStats or pandas.DataFrame
+        Per (year,) region x industry statistics (see Notes).
+    area, population : pandas.Series
+        Region area and population indexed by region (or (year, region)).
+    region, industry, value, year : str
+        Group columns and the metric.
+    missing : {"warn", "zero", "raise", "propagate"}
+        Firms whose size is missing.
+
+    Returns
+    -------
+    LitzenbergerSternbergResult
+        As :func:`litzenberger_sternberg`.
+
+    Raises
+    ------
+    SchemaError
+        As :func:`litzenberger_sternberg` and :func:`ellison_glaeser_from_stats`.
+
+    See Also
+    --------
+    litzenberger_sternberg
+
+    Notes
+    -----
+    With :math:`e_{ri} = S_{1,ri}` and :math:`b_{ri} = n_{ri}` (Litzenberger &
+    Sternberg 2006):
+
+    .. math::
+
+        CI_{ri} = \frac{e_{ri}\, b_{ri}}{e_{\cdot i}\, b_{\cdot i}} \cdot
+        \frac{a_\cdot}{a_r} \cdot \frac{p_\cdot}{p_r}.
+
+    ``stats`` is the result of ``agglomera.backends.aggregate(source, by=[(year,)
+    region, industry], metrics=[value])`` or a DataFrame with its columns: the group
+    columns, ``n_rows`` (plants), ``<value>_count`` (plants with a known size),
+    ``<value>_sum``, ``<value>_sumsq`` and, for the variance, ``<value>_sum4``. Rows
+    with the same keys are added up (statistics grouped more finely are fine).
+
+    References
+    ----------
+    .. [1] Litzenberger, T., & Sternberg, R. (2006). Der Clusterindex – eine Methodik
+       zur Identifizierung regionaler Cluster am Beispiel deutscher Industriebranchen.
+       Geographische Zeitschrift, 94(2), 209–224.
+
+    Examples
+    --------
+    The example of :func:`litzenberger_sternberg`: "n" has two plants (2 + 2), "s"
+    one (4).
+
+    >>> import pandas as pd
+    >>> stats = pd.DataFrame({"region": ["n", "s"], "industry": ["a", "a"],
+    ...                       "n_rows": [2, 1], "employment_count": [2, 1],
+    ...                       "employment_sum": [4.0, 4.0],
+    ...                       "employment_sumsq": [8.0, 16.0]})
+    >>> area = pd.Series({"n": 1.0, "s": 3.0})
+    >>> res = litzenberger_sternberg_from_stats(stats, area=area, population=area)
+    >>> res.cluster_index.round(4).tolist()
+    [5.3333, 0.2963]
+    """
+    p = _plants_from_stats(stats, region=region, industry=industry, value=value,
+                           year=year, missing=missing)
+    n_rows = pd.to_numeric(_stats_frame(stats)["n_rows"]).to_numpy(dtype=float)
+    cell = (p.t_code * len(p.regions) + p.r_code) * len(p.industries) + p.i_code
+    b = np.bincount(cell, weights=n_rows, minlength=p.size.size).reshape(p.shape)
+    return _ls_result(p, None, b, area, population)
+
+
+def colocation_from_stats(
+    stats: object,
+    /,
+    *,
+    region: str = "region",
+    industry: str = "industry",
+    null: str = "pooled",
+    permutations: int = 999,
+    alternative: str = "greater",
+    seed: int | None = None,
+) -> ColocationResult:
+    r"""Howard-Newman-Tarp co-location by region codes from firm counts per cell.
+
+    The co-location index (共址指数) of :func:`colocation` with region codes depends on
+    the firms only through the number of firms per region x industry cell, which
+    ``n_rows`` of :func:`agglomera.backends.aggregate` gives.
+
+    Parameters
+    ----------
+    stats : SufficientStats or pandas.DataFrame
+        Per region x industry statistics with ``n_rows`` (firms).
+    region, industry : str
+        Group columns.
+    null : {"pooled", "all"}
+        Random relabelling behind XCL, as in :func:`colocation`.
+    permutations : int
+        Seeded relabellings for p-values (0 skips them).
+    alternative : {"greater", "less", "two-sided"}
+        Alternative hypothesis of the permutation test.
+    seed : int, optional
+        Seed of the random generator.
+
+    Returns
+    -------
+    ColocationResult
+        As :func:`colocation`. CL, XCL and the exact expectation equal those of the
+        firm records; with ``null="pooled"`` (draws from the counts) the p-values equal
+        those of :func:`colocation` on the firm records for the same seed; with
+        ``null="all"`` the draws relabel firms in (region, industry) order, the same
+        null distribution but other draws.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns or labels, or an invalid option.
+
+    See Also
+    --------
+    colocation
+
+    Notes
+    -----
+    With :math:`n_{ri}` the firms of industry :math:`i` in region :math:`r` and
+    :math:`N_i = \sum_r n_{ri}` (Howard, Newman & Tarp 2016):
+
+    .. math::
+
+        CL_{ij} = \frac{\sum_r n_{ri} n_{rj}}{N_i N_j} \; (i \ne j), \qquad
+        CL_{ii} = \frac{\sum_r n_{ri} (n_{ri} - 1)}{N_i (N_i - 1)}.
+
+    References
+    ----------
+    .. [1] Howard, E., Newman, C., & Tarp, F. (2016). Measuring industry
+       coagglomeration and identifying the driving forces. Journal of Economic
+       Geography, 16(5), 1055–1078. doi:10.1093/jeg/lbv037
+
+    Examples
+    --------
+    REAT's ``howard.cl`` example as counts: A has 2 firms in X and 1 in Y, B 2 in X
+    and 1 in Y: :math:`CL = (2 \cdot 2 + 1 \cdot 1)/9`.
+
+    >>> import pandas as pd
+    >>> stats = pd.DataFrame({"region": ["X", "Y", "X", "Y"],
+    ...                       "industry": ["A", "A", "B", "B"], "n_rows": [2, 1, 2, 1]})
+    >>> res = colocation_from_stats(stats, permutations=0)
+    >>> round(float(res.colocation.loc["A", "B"]), 4)
+    0.5556
+    """
+    frame = _stats_frame(stats)
+    absent = [c for c in (region, industry, "n_rows") if c not in frame.columns]
+    if absent:
+        raise SchemaError(f"`stats` lacks columns {absent}; aggregate with "
+                          f"by=[{region!r}, {industry!r}]")
+    n = pd.to_numeric(frame["n_rows"], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(n).any() or (n < 0).any() or (n != np.round(n)).any():
+        raise SchemaError("column 'n_rows' must hold non-negative whole firm counts")
+    r_code, regions = _codes(frame[region], "region")
+    i_code, industries = _codes(frame[industry], "industry")
+    reps = n.astype(np.int64)
+    firms = pd.DataFrame({
+        region: pd.Categorical.from_codes(np.repeat(r_code, reps), categories=regions),
+        industry: pd.Categorical.from_codes(np.repeat(i_code, reps),
+                                            categories=industries),
+    })
+    return colocation(firms, region=region, industry=industry, null=null,
+                      permutations=permutations, alternative=alternative, seed=seed)

@@ -389,10 +389,10 @@ def rate(
     >>> r = rate(pd.concat([t, other]))
     >>> r.to_frame().query("cluster == 'auto'")[["region", "lq", "strong"]].round(3)
       region     lq  strong
-    0      A  1.625   True
-    1      B  0.325   False
-    2      C  0.650   False
-    3      D  0.975   False
+    0      A  1.562    True
+    1      B  0.312   False
+    2      C  0.625   False
+    3      D  0.938   False
     """
     th = _thresholds(preset, thresholds)
     names = {"region": region, "cluster": cluster, "year": year}

@@ -2,7 +2,11 @@
 
 Builds a fresh DuckDB from the bundled China Statistical Yearbook tables through the same
 import path users use, then compares the Northeast provinces with Jiangsu and the
-national total: employment by sector from the tables that cover all of them.
+national total: employment by sector from the tables that cover all of them; rates the
+provinces' sectors with the U.S. Cluster Mapping rule (agglomera.clusters), scores the
+Northeast against Jiangsu (agglomera.evaluate), checks the Jilin 2017 plan targets, and
+writes a region report (HTML, Excel) for Jilin against Jiangsu into ``demo-output/``
+beside the database.
 """
 
 from __future__ import annotations
@@ -54,7 +58,13 @@ def employment_by_sector(db: str | Path, table_ref: str) -> pd.DataFrame:
     return wide.reindex(columns=codes)
 
 
-def run_demo(db: str | Path, console: Console, progress: Progress | None = None) -> None:
+def run_demo(db: str | Path, console: Console, progress: Progress | None = None, *,
+             out_dir: str | Path | None = None) -> None:
+    """Build the demo database, print the comparisons and write the Jilin report.
+
+    ``out_dir`` (default ``demo-output`` beside ``db``) receives ``report.html`` and
+    ``report.xlsx``.
+    """
     db = build_demo_db(db, progress)
     with open_store(db, read_only=True) as store:
         info = store.info()
@@ -92,10 +102,17 @@ def run_demo(db: str | Path, console: Console, progress: Progress | None = None)
             t.add_row(f"{key[1]} {key[2]}", *cells)
         console.print(t)
     show_measures(db, console)
+    show_ratings(db, console)
+    show_benchmark(db, console)
+    show_plan_check(console)
+    write_reports(db, console, Path(out_dir) if out_dir is not None
+                  else Path(db).parent / "demo-output")
     console.print("Sources: National Bureau of Statistics of China, China Statistical Yearbook "
                   "1999 table 5-3, 2007 table 5-12, 2008 tables 4-4 and 4-11 (see "
                   "agglomera/data/nbs/SOURCES.md; coverage of the bundled tables is partial). "
                   f"Next: agglomera db info --db {db}; agglomera measure list", highlight=False)
+    console.print(f"Open the dashboard / 打开仪表盘: agglomera serve --db {db}",
+                  highlight=False)
 
 
 def _frame(db: str | Path, sql: str, params: list) -> pd.DataFrame:
@@ -153,3 +170,115 @@ def show_measures(db: str | Path, console: Console) -> None:
         t.add_row(label, *[f"{r[c] / 1e4:,.1f}" for c in
                            ("change", "national_share", "industry_mix", "regional_shift")])
     console.print(t)
+
+
+def show_ratings(db: str | Path, console: Console) -> None:
+    """U.S. Cluster Mapping strong-cluster rule on the provinces' private-sector sectors."""
+    from agglomera.clusters import rate
+
+    frame = _frame(db, "SELECT region_code AS region, industry_code AS cluster, "
+                   "value AS employment FROM observations WHERE table_ref = ? AND "
+                   "industry_code <> '_T' AND region_level = 'province' AND unit = 'persons'",
+                   [SECTOR_TABLE])
+    names = dict(_frame(db, "SELECT code, name_zh FROM industries "
+                        "WHERE scheme = 'GB/T 4754-2002'", []).itertuples(index=False))
+    result = rate(frame, preset="us-cmp")
+    flags = result.to_frame()
+    t = Table(title="Cluster ratings, 2006: U.S. Cluster Mapping rule on 7 sectors of 26 "
+              "provinces / 集群评级（美国集群地图规则；CSY2007 5-12 的 7 个行业代替集群）")
+    for c in ("region 地区", "strong 强集群", "significant 显著", "qualifying 合格",
+              "strength 强集群就业占比"):
+        t.add_column(c)
+    strength = result.region_strength.set_index("region")["strength"]
+
+    def names_of(rows, level):
+        return ", ".join(f"{names.get(c, c)} (LQ {lq:.2f})" for c, lq in
+                         rows.loc[rows[level].fillna(False).astype(bool),
+                                  ["cluster", "lq"]].itertuples(index=False)) or "—"
+
+    for code, label in (*NORTHEAST, ("320000", "江苏 Jiangsu")):
+        rows = flags[flags.region == code]
+        sig = rows[rows.significant.fillna(False).astype(bool)
+                   & ~rows.strong.fillna(False).astype(bool)]
+        t.add_row(label, names_of(rows, "strong"), names_of(sig, "significant"),
+                  str(int(rows.qualifying.fillna(False).astype(bool).sum())),
+                  f"{100 * strength.get(code, float('nan')):.1f}%")
+    console.print(t)
+
+
+BENCH_METRICS = (("gdp", "CQYB2008-App3", "GDP 地区生产总值 2007"),
+                 ("per_capita_gdp", "CQYB2008-App3", "GDP per capita 人均 2007"),
+                 ("rd_intramural_expenditure_lme", "EC2008-1-G-18",
+                  "R&D spending 研发经费 2008"),
+                 ("rd_personnel_lme", "EC2008-1-G-18", "R&D personnel 研发人员 2008"))
+
+
+def benchmark_frame(db: str | Path) -> pd.DataFrame:
+    """One row per Northeast province and Jiangsu, one column per indicator."""
+    codes = [c for c, _ in NORTHEAST] + ["320000"]
+    parts = []
+    for metric, table_ref, _ in BENCH_METRICS:
+        parts.append(_frame(db, "SELECT region_code AS region, metric, value FROM "
+                            "observations WHERE industry_code = '_T' AND metric = ? AND "
+                            "table_ref = ? AND region_code IN (SELECT unnest(?))",
+                            [metric, table_ref, codes]))
+    long = pd.concat(parts, ignore_index=True)
+    return long.pivot_table(index="region", columns="metric", values="value",
+                            aggfunc="first").reindex(codes).reset_index()
+
+
+def show_benchmark(db: str | Path, console: Console) -> None:
+    """Gap of each Northeast province to Jiangsu and a composite score of the four."""
+    from agglomera.evaluate import benchmark_gap, composite_index
+
+    frame = benchmark_frame(db)
+    indicators = [m for m, _, _ in BENCH_METRICS]
+    t = Table(title="Scored against Jiangsu / 对标江苏: region as a share of Jiangsu, and "
+              "composite score (min-max, equal weights, 0-1)")
+    t.add_column("region 地区")
+    for _, _, label in BENCH_METRICS:
+        t.add_column(label, justify="right")
+    t.add_column("composite 综合得分", justify="right")
+    scores = composite_index(frame, indicators=indicators, polarity=["higher"] * 4,
+                             region="region")
+    score = scores.to_frame().set_index("region")["score"] \
+        if "region" in scores.to_frame().columns else scores.to_frame()["score"]
+    for code, label in NORTHEAST:
+        gap = benchmark_gap(frame, region=code, against="320000", indicators=indicators,
+                            polarity=["higher"] * 4, year=None).gaps
+        t.add_row(label, *[f"{100 * gap.loc[m, 'ratio']:.1f}%" for m in indicators],
+                  f"{float(score.get(code, float('nan'))):.3f}")
+    t.add_row("江苏 Jiangsu", *["100.0%"] * 4, f"{float(score.get('320000')):.3f}")
+    console.print(t)
+
+
+def show_plan_check(console: Console) -> None:
+    """Jilin's 2017 cluster targets: the plan's own category/tier mismatch."""
+    from agglomera.evaluate.targets import check_targets, load_targets
+
+    plan = load_targets("jilin-2017")
+    check = check_targets(plan)
+    console.print(f"[bold]Plan-target check 规划目标检查[/]: {plan.title_en} / "
+                  f"{plan.title_zh}", highlight=False)
+    if not check.consistency:
+        console.print("  the plan's targets are consistent", highlight=False)
+    for prob in check.consistency:
+        console.print(f"  [yellow]mismatch 不一致[/] ({prob.kind}): {prob.message} "
+                      f"(expected {prob.expected:g}, got {prob.got:g})", highlight=False)
+    console.print("  actual counts are not in the bundled tables: every target is "
+                  "'no_data' until you supply them (agglomera.evaluate.targets)",
+                  highlight=False)
+
+
+def write_reports(db: str | Path, console: Console, out_dir: Path) -> list[Path]:
+    """Jilin against Jiangsu as report.html (offline, zh/en) and report.xlsx."""
+    from agglomera.report import build_profile
+    from agglomera.report.render import write_report
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profile = build_profile(db, "220000", benchmark="320000")
+    paths = [write_report(profile, out_dir / "report.html"),
+             write_report(profile, out_dir / "report.xlsx")]
+    console.print(f"Region report 地区报告 (Jilin vs Jiangsu): {paths[0]} and {paths[1]}",
+                  highlight=False)
+    return paths

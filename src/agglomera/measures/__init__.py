@@ -46,6 +46,12 @@ from agglomera.measures.growth import (
     shift_share,
     specialisation_changes,
 )
+from agglomera.measures.kdensity import (
+    KdResult,
+    MResult,
+    duranton_overman,
+    marcon_puech_m,
+)
 from agglomera.measures.similarity import (
     StructuralSimilarityResult,
     leading_industries_overlap,
@@ -72,10 +78,12 @@ __all__ = [
     "ColocationResult",
     "ConvergenceResult",
     "EllisonGlaeserResult",
+    "KdResult",
     "LitzenbergerSternbergResult",
     "LocationQuotientResult",
     "LocationalGiniResult",
     "LorenzCurveResult",
+    "MResult",
     "MaurelSedillotResult",
     "RegionIndustry",
     "RelatedUnrelatedVarietyResult",
@@ -91,6 +99,7 @@ __all__ = [
     "colocation",
     "colocation_from_stats",
     "convergence",
+    "duranton_overman",
     "ellison_glaeser",
     "ellison_glaeser_from_stats",
     "entropy",
@@ -108,6 +117,7 @@ __all__ = [
     "locational_gini",
     "lorenz_curve",
     "lq_growth_quadrants",
+    "marcon_puech_m",
     "maurel_sedillot",
     "maurel_sedillot_from_stats",
     "rca",

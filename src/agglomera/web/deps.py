@@ -14,12 +14,12 @@ when every one of them opens it read-only). The server therefore either
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import hmac
 import math
 import secrets
 import threading
-import datetime as _dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -293,9 +293,15 @@ def page(cur: duckdb.DuckDBPyConnection, request: Request, select: str, where: W
                       [*where.params, limit, offset])
     nxt = None
     if offset + limit < total:
-        nxt = str(request.url.include_query_params(offset=offset + limit, limit=limit))
+        nxt = next_link(request, offset + limit, limit)
     return {"items": records(cols, data), "total": int(total), "limit": limit,
             "offset": offset, "next": nxt}
+
+
+def next_link(request: Request, offset: int, limit: int) -> str:
+    """Path and query of the next page (relative, so it works behind a proxy)."""
+    url = request.url.include_query_params(offset=offset, limit=limit)
+    return f"{url.path}?{url.query}"
 
 
 def all_rows(cur: duckdb.DuckDBPyConnection, select: str, where: Where, order: str

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from fastapi.responses import Response
+from pydantic import StringConstraints
 
 from agglomera.web.deps import DEFAULT_LIMIT, MAX_LIMIT, _plain
 
@@ -18,6 +19,11 @@ Format = Annotated[Literal["json", "csv"], Query(
     description="json: one page with total and next link; csv: every matching row "
                 "as a UTF-8 CSV download (with BOM, so Excel reads Chinese).")]
 DEFAULT = DEFAULT_LIMIT
+#: one code or name inside a repeated parameter (max_length on a list would bound
+#: the number of values, not their length)
+Code = Annotated[str, StringConstraints(max_length=40)]
+Name = Annotated[str, StringConstraints(max_length=200)]
+MAX_VALUES = 200
 
 PAGE_EXAMPLE: dict[str, Any] = {"items": [], "total": 0, "limit": DEFAULT_LIMIT,
                                 "offset": 0, "next": None}

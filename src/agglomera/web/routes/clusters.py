@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from agglomera.web.deps import Database, Where, all_rows, get_db, page, require_table
-from agglomera.web.routes._common import DEFAULT, Format, Limit, Offset, csv_response
+from agglomera.web.routes._common import (
+    DEFAULT,
+    MAX_VALUES,
+    Code,
+    Format,
+    Limit,
+    Offset,
+    csv_response,
+)
 
 router = APIRouter()
 
@@ -52,7 +60,7 @@ def list_ratings(
     db: Annotated[Database, Depends(get_db)],
     run_id: RunId = None,
     preset: Text = None,
-    region: Annotated[list[str] | None, Query(max_length=40)] = None,
+    region: Annotated[list[Code] | None, Query(max_length=MAX_VALUES)] = None,
     cluster: Text = None,
     level: Text = None,
     year: Year = None,
@@ -76,7 +84,7 @@ def list_strength(
     request: Request,
     db: Annotated[Database, Depends(get_db)],
     run_id: RunId = None,
-    region: Annotated[list[str] | None, Query(max_length=40)] = None,
+    region: Annotated[list[Code] | None, Query(max_length=MAX_VALUES)] = None,
     year: Year = None,
     format: Format = "json",
     limit: Limit = DEFAULT,

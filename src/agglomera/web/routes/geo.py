@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import StringConstraints
 
 from agglomera.web.problems import Problem
 
@@ -35,7 +36,7 @@ def _geojson(level: str, codes: tuple[str, ...] | None) -> dict:
             response_description="A GeoJSON FeatureCollection; feature id = region code")
 def geojson(
     level: Level,
-    codes: Annotated[list[str] | None, Query(max_length=12, pattern=r"^\d{6}$", description="Only these 6-digit codes (repeat).")] = None,
+    codes: Annotated[list[Annotated[str, StringConstraints(pattern=r"^\d{6}$")]] | None, Query(max_length=500, description="Only these 6-digit codes (repeat).")] = None,
 ):
     try:
         fc = _geojson(level.value, tuple(codes) if codes else None)

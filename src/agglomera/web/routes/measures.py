@@ -17,7 +17,15 @@ from agglomera.web.deps import (
     rows,
 )
 from agglomera.web.problems import Problem
-from agglomera.web.routes._common import DEFAULT, Format, Limit, Offset, csv_response
+from agglomera.web.routes._common import (
+    DEFAULT,
+    MAX_VALUES,
+    Code,
+    Format,
+    Limit,
+    Offset,
+    csv_response,
+)
 
 router = APIRouter(tags=["measures"])
 
@@ -61,7 +69,7 @@ def list_values(
     db: Annotated[Database, Depends(get_db)],
     measure: Text = None,
     run_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
-    region: Annotated[list[str] | None, Query(max_length=40)] = None,
+    region: Annotated[list[Code] | None, Query(max_length=MAX_VALUES)] = None,
     industry: Text = None,
     statistic: Text = None,
     year: Year = None,
@@ -100,7 +108,7 @@ def list_evaluations(
     db: Annotated[Database, Depends(get_db)],
     measure: Annotated[str | None, Query(max_length=200, description="e.g. 'evaluate.composite', 'benchmark.gap'")] = None,
     run_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
-    region: Annotated[list[str] | None, Query(max_length=40)] = None,
+    region: Annotated[list[Code] | None, Query(max_length=MAX_VALUES)] = None,
     statistic: Text = None,
     year: Year = None,
     format: Format = "json",

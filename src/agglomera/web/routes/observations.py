@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from agglomera.web.deps import Database, Where, all_rows, get_db, page, records, rows
 from agglomera.web.problems import Problem
-from agglomera.web.routes._common import DEFAULT, Format, Limit, Offset, csv_response
+from agglomera.web.routes._common import (
+    DEFAULT,
+    MAX_VALUES,
+    Code,
+    Format,
+    Limit,
+    Name,
+    Offset,
+    csv_response,
+)
 
 router = APIRouter(tags=["observations"])
 
@@ -18,8 +27,8 @@ _OBS = ("SELECT region_code, region_name, region_name_en, region_level, industry
         "industry_code, industry_name, industry_name_en, year, metric, value, unit, "
         "source_id, table_ref, marker FROM observations")
 
-Region = Annotated[list[str] | None, Query(max_length=40, description="Region code (repeat for several).")]
-Metric = Annotated[list[str] | None, Query(max_length=200, description="Metric name (repeat for several).")]
+Region = Annotated[list[Code] | None, Query(max_length=MAX_VALUES, description="Region code (repeat for several).")]
+Metric = Annotated[list[Name] | None, Query(max_length=MAX_VALUES, description="Metric name (repeat for several).")]
 Year = Annotated[int | None, Query(ge=0, le=9999)]
 
 
@@ -29,7 +38,7 @@ def list_observations(
     db: Annotated[Database, Depends(get_db)],
     region: Region = None,
     metric: Metric = None,
-    industry: Annotated[list[str] | None, Query(max_length=40, description="Industry code (repeat for several); '_T' = all industries.")] = None,
+    industry: Annotated[list[Code] | None, Query(max_length=MAX_VALUES, description="Industry code (repeat for several); '_T' = all industries.")] = None,
     scheme: Annotated[str | None, Query(max_length=80, description="Industry scheme, e.g. 'GB/T 4754-2017', 'ALL'.")] = None,
     year: Year = None,
     year_from: Year = None,
@@ -80,7 +89,7 @@ def list_metrics(
 def compare(
     request: Request,
     db: Annotated[Database, Depends(get_db)],
-    region: Annotated[list[str], Query(max_length=40, description=f"2-{MAX_COMPARE} region codes (repeat the parameter).")],
+    region: Annotated[list[Code], Query(max_length=MAX_VALUES, description=f"2-{MAX_COMPARE} region codes (repeat the parameter).")],
     metric: Annotated[str, Query(max_length=200)],
     industry: Annotated[str | None, Query(max_length=40, description="Industry code; default: the all-industry total '_T' when present.")] = None,
     year_from: Year = None,

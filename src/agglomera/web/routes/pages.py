@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from agglomera.web.deps import Database, get_db, records, rows
 from agglomera.web.problems import Problem
+from agglomera.web.routes._common import MAX_VALUES, Code
 
 router = APIRouter(tags=["dashboard"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
@@ -91,7 +92,7 @@ def clusters_page(request: Request, lang: Lang = None):
 @router.get("/compare", response_class=HTMLResponse, summary="Region comparison")
 def compare_page(
     request: Request,
-    region: Annotated[list[str] | None, Query(max_length=40)] = None,
+    region: Annotated[list[Code] | None, Query(max_length=MAX_VALUES)] = None,
     metric: Annotated[str | None, Query(max_length=200)] = None,
     lang: Lang = None,
 ):

@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 
 from agglomera.errors import SchemaError
-from agglomera.web.deps import Database, get_db, records
+from agglomera.web.deps import Database, get_db, next_link, records
 from agglomera.web.routes._common import DEFAULT, Format, Limit, Offset, csv_response
 
 router = APIRouter(tags=["screening"])
@@ -83,7 +83,6 @@ def run_screening(
     if format == "csv":
         return csv_response(cols, data, f"screening-{programme}.csv")
     part = data[offset:offset + limit]
-    nxt = (str(request.url.include_query_params(offset=offset + limit, limit=limit))
-           if offset + limit < len(data) else None)
+    nxt = next_link(request, offset + limit, limit) if offset + limit < len(data) else None
     return {"items": records(cols, part), "total": len(data), "limit": limit,
             "offset": offset, "next": nxt}

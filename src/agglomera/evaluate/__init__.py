@@ -18,8 +18,11 @@ from agglomera.evaluate.composite import (
     CompositeResult,
     composite_index,
 )
+from agglomera.evaluate.dea import DEAResult, dea
+from agglomera.evaluate.malmquist import MalmquistResult, malmquist
 from agglomera.evaluate.scorecard import Scorecard, scorecard
 from agglomera.evaluate.targets import Plan, TargetCheck, check_targets, load_targets
+from agglomera.evaluate.tfp import TFPResult, perpetual_inventory, tfp
 from agglomera.evaluate.weights import (
     AHPResult,
     ahp_weights,
@@ -34,21 +37,28 @@ __all__ = [
     "WEIGHTINGS",
     "AHPResult",
     "CompositeResult",
+    "DEAResult",
     "GapResult",
+    "MalmquistResult",
     "Plan",
     "Scorecard",
+    "TFPResult",
     "TargetCheck",
     "ahp_weights",
     "benchmark_gap",
     "check_targets",
     "composite_index",
     "critic_weights",
+    "dea",
     "entropy_weights",
     "five_accounts_template",
     "load_targets",
+    "malmquist",
     "normalise",
     "pca_weights",
+    "perpetual_inventory",
     "scorecard",
     "structural_peers",
+    "tfp",
     "weights",
 ]

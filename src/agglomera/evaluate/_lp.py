@@ -1,0 +1,184 @@
+"""DEA linear programmes solved with HiGHS, one unit at a time, by column generation.
+
+A DEA programme for one unit has m + s (+1) rows and one column per reference unit.
+Only the units that span the frontier are ever basic, so each programme is first solved
+over a small *active* set of reference columns; the duals then price every other
+column (reduced cost c_j - A_j' pi), and columns with a negative reduced cost are added
+until none is left. The answer is exactly that of the full programme (LP optimality),
+and the active set is shared between units, so after the first few units most
+programmes are solved once with a few dozen columns instead of thousands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+from agglomera.errors import AgglomeraError
+
+MODELS = ("ccr", "bcc", "sbm")
+ORIENTATIONS = ("input", "output", "none")
+
+
+@dataclass
+class Parts:
+    """Fixed columns of one unit's programme and how to price reference columns."""
+
+    c: np.ndarray            # costs of the fixed variables
+    a_ub: np.ndarray | None  # (rows_ub, nf)
+    b_ub: np.ndarray | None
+    a_eq: np.ndarray | None  # (rows_eq, nf)
+    b_eq: np.ndarray | None
+    bounds: list[tuple[float | None, float | None]]
+    kind: str                # what to do with the optimum
+
+
+def build(xo: np.ndarray, yo: np.ndarray, model: str, orientation: str,
+          vrs: bool) -> Parts:
+    m, s = xo.size, yo.size
+    if model in ("ccr", "bcc"):
+        if orientation == "input":
+            a_ub = np.concatenate([-xo, np.zeros(s)])[:, None]
+            b_ub = np.concatenate([np.zeros(m), -yo])
+            c = np.array([1.0])
+            kind = "theta"
+        else:
+            a_ub = np.concatenate([np.zeros(m), yo])[:, None]
+            b_ub = np.concatenate([xo, np.zeros(s)])
+            c = np.array([-1.0])
+            kind = "phi"
+        a_eq = np.zeros((1, 1)) if vrs else None
+        b_eq = np.ones(1) if vrs else None
+        return Parts(c, a_ub, b_ub, a_eq, b_eq, [(None, None)], kind)
+    # SBM (Tone 2001)
+    if orientation == "none":
+        nf = 1 + m + s
+        c = np.concatenate([[1.0], -1.0 / (m * xo), np.zeros(s)])
+        rows = 1 + m + s + (1 if vrs else 0)
+        a_eq = np.zeros((rows, nf))
+        a_eq[0, 0] = 1.0
+        a_eq[0, 1 + m:] = 1.0 / (s * yo)
+        a_eq[1:1 + m, 0] = -xo
+        a_eq[1:1 + m, 1:1 + m] = np.eye(m)
+        a_eq[1 + m:1 + m + s, 0] = -yo
+        a_eq[1 + m:1 + m + s, 1 + m:] = -np.eye(s)
+        if vrs:
+            a_eq[-1, 0] = -1.0
+        b_eq = np.zeros(rows)
+        b_eq[0] = 1.0
+        return Parts(c, None, None, a_eq, b_eq, [(0, None)] * nf, "sbm")
+    nf = m + s
+    if orientation == "input":
+        c = np.concatenate([-1.0 / (m * xo), np.zeros(s)])
+        kind = "sbm_in"
+    else:
+        c = np.concatenate([np.zeros(m), -1.0 / (s * yo)])
+        kind = "sbm_out"
+    rows = m + s + (1 if vrs else 0)
+    a_eq = np.zeros((rows, nf))
+    a_eq[:m, :m] = np.eye(m)
+    a_eq[m:m + s, m:] = -np.eye(s)
+    b_eq = np.concatenate([xo, yo, [1.0] if vrs else []])
+    return Parts(c, None, None, a_eq, b_eq, [(0, None)] * nf, kind)
+
+
+def columns(X: np.ndarray, Y: np.ndarray, model: str, orientation: str,
+            vrs: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Coefficients of the reference columns in the ub and eq rows: (rows, n) each."""
+    n = X.shape[0]
+    if model in ("ccr", "bcc"):
+        ub = np.vstack([X.T, -Y.T])
+        eq = np.ones((1, n)) if vrs else None
+        return ub, eq
+    if orientation == "none":
+        eq = np.vstack([np.zeros((1, n)), X.T, Y.T] + ([np.ones((1, n))] if vrs else []))
+        return None, eq
+    eq = np.vstack([X.T, Y.T] + ([np.ones((1, n))] if vrs else []))
+    return None, eq
+
+
+def score_of(kind: str, fun: float) -> float:
+    if kind == "theta":
+        return fun
+    if kind == "phi":
+        return 1.0 / -fun if fun < 0 else np.inf
+    if kind == "sbm":
+        return fun
+    if kind == "sbm_in":
+        return 1.0 + fun
+    return 1.0 / (1.0 - fun)  # sbm_out
+
+
+class Solver:
+    """Solve many units' programmes against one reference set (X, Y)."""
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, *, model: str, orientation: str,
+                 vrs: bool, tol: float = 1e-9, add: int = 16):
+        self.X, self.Y = X, Y
+        self.model, self.orientation, self.vrs = model, orientation, vrs
+        self.col_ub, self.col_eq = columns(X, Y, model, orientation, vrs)
+        self.n = X.shape[0]
+        self.tol, self.add = tol, add
+        self.lp_count = 0
+        # seed the active set with units that are on the frontier whatever the weights:
+        # the best ratio of every output to every input (CRS) and, for VRS, the smallest
+        # input and largest output of each kind
+        act: set[int] = set()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for i in range(X.shape[1]):
+                for r in range(Y.shape[1]):
+                    ratio = np.where(X[:, i] > 0, Y[:, r] / X[:, i], -np.inf)
+                    act.add(int(np.argmax(ratio)))
+        for r in range(Y.shape[1]):
+            act.add(int(np.argmax(Y[:, r])))
+        for i in range(X.shape[1]):
+            act.add(int(np.argmin(X[:, i])))
+        self.active = act
+
+    def solve(self, xo: np.ndarray, yo: np.ndarray, self_idx: int | None = None
+              ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Score, reference indices and their weights (lambda) for one unit."""
+        parts = build(xo, yo, self.model, self.orientation, self.vrs)
+        nf = parts.c.size
+        full = False
+        while True:
+            cols = np.arange(self.n) if full else np.array(
+                sorted(self.active | ({self_idx} if self_idx is not None else set())))
+            k = cols.size
+            c = np.concatenate([parts.c, np.zeros(k)])
+            a_ub = (np.hstack([parts.a_ub, self.col_ub[:, cols]])
+                    if parts.a_ub is not None else None)
+            a_eq = (np.hstack([parts.a_eq, self.col_eq[:, cols]])
+                    if parts.a_eq is not None else None)
+            res = linprog(c, A_ub=a_ub, b_ub=parts.b_ub, A_eq=a_eq, b_eq=parts.b_eq,
+                          bounds=parts.bounds + [(0, None)] * k, method="highs-ds")
+            self.lp_count += 1
+            if res.status == 2:  # infeasible over the active set: try every column once
+                if full:
+                    return np.nan, np.empty(0, int), np.empty(0)
+                full = True
+                continue
+            if res.status == 3:
+                return np.inf, np.empty(0, int), np.empty(0)
+            if res.status != 0:
+                raise AgglomeraError(f"HiGHS could not solve a DEA programme: {res.message}")
+            if full:
+                break
+            d = np.zeros(self.n)
+            if self.col_ub is not None:
+                d -= self.col_ub.T @ res.ineqlin.marginals
+            if self.col_eq is not None:
+                d -= self.col_eq.T @ res.eqlin.marginals
+            scale = 1.0 + np.abs(res.fun)
+            neg = np.flatnonzero(d < -self.tol * scale)
+            if neg.size == 0:
+                break
+            take = neg[np.argsort(d[neg])[: self.add]]
+            self.active.update(int(j) for j in take)
+        lam = res.x[nf:]
+        pos = lam > 1e-10
+        if full:
+            self.active.update(int(j) for j in cols[pos])
+        return score_of(parts.kind, float(res.fun)), cols[pos], lam[pos]

@@ -325,12 +325,15 @@ def _normalise_keys(raw: pd.DataFrame, cols: list[str], kinds: dict[str, str],
     for c in cols:
         kind = kinds[c]
         if kind == INTEGER:
-            out[c] = pd.array(raw[c], dtype="Int64")
+            col = pd.array(raw[c], dtype="Int64")
+            out[c] = col if col.isna().any() else col.to_numpy(dtype=np.int64)
         elif kind in (FLOAT, DECIMAL):
             out[c] = _to_float(raw[c])
         else:
+            # pandas' default text dtype (str in pandas 3, object before), as a
+            # frame read from a file would have, so results index like the plant path
             vals = raw[c].astype(object)
-            out[c] = vals.where(vals.notna(), None).to_numpy(dtype=object)
+            out[c] = pd.Series(vals.where(vals.notna(), None).to_numpy(dtype=object))
     return pd.DataFrame(out)
 
 

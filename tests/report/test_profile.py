@@ -1,0 +1,195 @@
+"""Numbers of the region profile against hand computations from the raw observations
+and against the independent implementations in agglomera.measures / agglomera.evaluate."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from agglomera.errors import SchemaError
+from agglomera.report import build_profile
+
+
+def _obs(db, sql, params=()):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).df()
+    finally:
+        con.close()
+
+
+def test_region_and_benchmark_resolved_from_names(profile):
+    assert profile.region["code"] == "220000"
+    assert profile.benchmark["code"] == "320000"
+    assert list(profile.sections) == ["indicators", "portfolio", "maps", "similarity",
+                                      "shift_share", "ratings", "targets", "candidates",
+                                      "methods"]
+
+
+@pytest.mark.parametrize("label", ["220000", "吉林省", "Jilin", "jilin province"])
+def test_region_by_code_or_name(demo_db, label):
+    from agglomera.report.profile import resolve_region
+    from agglomera.store import open_store
+
+    with open_store(demo_db, read_only=True) as store:
+        assert resolve_region(store, label)["code"] == "220000"
+
+
+def test_unknown_region_suggests_the_closest(demo_db):
+    with pytest.raises(SchemaError, match=r"no region matches 'Jilln'.*did you mean.*220000"):
+        build_profile(demo_db, "Jilln")
+
+
+def test_benchmark_must_differ(demo_db):
+    with pytest.raises(SchemaError, match="must differ"):
+        build_profile(demo_db, "220000", benchmark="吉林")
+
+
+def test_missing_database_is_a_clear_error(tmp_path):
+    with pytest.raises(SchemaError, match="no such database"):
+        build_profile(tmp_path / "none.duckdb", "220000")
+
+
+def test_indicators_match_the_yearbook_values(profile):
+    ind = profile.sections["indicators"].tables["indicators"].set_index("metric")
+    # CQYB2008 appendix 3 (2007): GDP Jilin 5,226.0 and Jiangsu 25,560.0 (100 m yuan);
+    # GDP per capita 19,168 and 33,689 yuan
+    gdp = ind.loc["gdp"]
+    assert gdp.year == 2007
+    assert gdp.region == pytest.approx(5226.0e8)
+    assert gdp.benchmark == pytest.approx(25560.0e8)
+    assert gdp.ratio == pytest.approx(5226.0 / 25560.0)
+    assert gdp.gap == pytest.approx((5226.0 - 25560.0) * 1e8)
+    assert ind.loc["per_capita_gdp"].ratio == pytest.approx(19168 / 33689)
+
+
+def test_indicator_ranks_recomputed_from_all_provinces(profile, demo_db):
+    ind = profile.sections["indicators"].tables["indicators"]
+    for r in ind.dropna(subset=["rank"]).head(6).itertuples():
+        vals = _obs(demo_db, "SELECT region_code, first(value ORDER BY table_ref) v "
+                    "FROM observations WHERE metric = ? AND year = ? AND table_ref = ? "
+                    "AND industry_code = '_T' AND region_level = 'province' AND value "
+                    "IS NOT NULL GROUP BY region_code", [r.metric, r.year, r.table_ref])
+        mine = vals.loc[vals.region_code == "220000", "v"].iat[0]
+        assert r.rank == 1 + int((vals.v > mine).sum()), r.metric
+        assert r.provinces_ranked == len(vals)
+
+
+def test_indicator_ratio_agrees_with_evaluate_benchmark_gap(profile):
+    from agglomera.evaluate import benchmark_gap
+
+    ind = profile.sections["indicators"].tables["indicators"].head(4)
+    frame = pd.DataFrame({"region": ["220000", "320000"],
+                          **{m: [a, b] for m, a, b in zip(ind.metric, ind.region,
+                                                          ind.benchmark, strict=True)}})
+    gap = benchmark_gap(frame, region="220000", against="320000",
+                        indicators=list(ind.metric), polarity=["higher"] * len(ind),
+                        year=None).gaps
+    np.testing.assert_allclose(gap.loc[list(ind.metric), "ratio"], ind.ratio, rtol=1e-12)
+
+
+def test_portfolio_lq_by_hand_and_by_location_quotient(profile, demo_db):
+    from agglomera.measures import location_quotient
+
+    port = profile.sections["portfolio"].tables["portfolio"].set_index("industry")
+    assert port.metric.iat[0] == "employed_persons_year_end"
+    assert (port.start.iat[0], port.end.iat[0]) == (1998, 2007)
+    raw = _obs(demo_db, "SELECT region_code, industry_code, year, value FROM observations "
+               "WHERE table_ref IN ('CSY1999-5-3', 'CSY2008-4-4') AND metric = "
+               "'employed_persons_year_end' AND industry_code IN ('I', 'II', 'III') "
+               "AND region_code IN ('220000', '100000')")
+    for y, col in ((1998, "lq_start"), (2007, "lq_end")):
+        w = raw[raw.year == y].pivot(index="industry_code", columns="region_code",
+                                     values="value")
+        hand = (w["220000"] / w["220000"].sum()) / (w["100000"] / w["100000"].sum())
+        np.testing.assert_allclose(port.loc[hand.index, col], hand, rtol=1e-12)
+        lq = location_quotient(raw[raw.year == y], region="region_code",
+                               industry="industry_code", value="value", base="100000")
+        lq = lq[lq.region_code == "220000"].set_index("industry_code")["location_quotient"]
+        np.testing.assert_allclose(port.loc[lq.index, col], lq, rtol=1e-12)
+    # primary industry: LQ 0.969 -> 1.147 (star); secondary 0.889 -> 0.729 (transforming)
+    assert port.loc["I", "quadrant"] == "star"
+    assert port.loc["II", "quadrant"] == "transforming"
+    assert port.loc["III", "quadrant"] == "mature"
+    assert port.loc["I", "size"] == pytest.approx(513.4e4)
+
+
+def test_shift_share_adds_up_and_matches_hand_values(profile, demo_db):
+    ss = profile.sections["shift_share"].tables["shift_share"].set_index("region_code")
+    comp = ss[["national_share", "industry_mix", "regional_shift"]].sum(axis=1)
+    np.testing.assert_allclose(comp, ss.change, rtol=1e-9)
+    raw = _obs(demo_db, "SELECT region_code, industry_code, year, value FROM observations "
+               "WHERE table_ref IN ('CSY1999-5-3', 'CSY2008-4-4') AND metric = "
+               "'employed_persons_year_end' AND industry_code IN ('I', 'II', 'III')")
+    w = raw.pivot_table(index=["region_code", "industry_code"], columns="year",
+                        values="value", aggfunc="first")
+    nat = w.loc["100000"]
+    g = nat[2007].sum() / nat[1998].sum() - 1
+    jl = w.loc["220000"]
+    gi = nat[2007] / nat[1998] - 1
+    assert ss.loc["220000", "national_share"] == pytest.approx(jl[1998].sum() * g)
+    assert ss.loc["220000", "industry_mix"] == pytest.approx((jl[1998] * (gi - g)).sum())
+    assert ss.loc["220000", "change"] == pytest.approx(jl[2007].sum() - jl[1998].sum())
+    assert ss.reference_growth.iat[0] == pytest.approx(g)
+
+
+def test_similarity_is_cosine_of_the_raw_values(profile, demo_db):
+    sec = profile.sections["similarity"]
+    sim = sec.tables["similarity"].set_index("region_code")
+    # neighbours by shared border: Inner Mongolia, Liaoning, Heilongjiang
+    assert set(sim.index) == {"220000", "150000", "210000", "230000", "320000", "100000"}
+    raw = _obs(demo_db, "SELECT region_code, industry_code, value FROM observations WHERE "
+               "table_ref = 'CSY2007-5-12' AND industry_code <> '_T' AND unit = 'persons' "
+               "AND region_code IN ('220000', '320000')")
+    w = raw.pivot(index="industry_code", columns="region_code", values="value")
+    a, b = w["220000"].to_numpy(), w["320000"].to_numpy()
+    assert sim.loc["220000", "320000"] == pytest.approx(
+        a @ b / np.sqrt((a @ a) * (b @ b)), rel=1e-12)
+    m = sim[list(sim.index)].to_numpy(dtype=float)
+    np.testing.assert_allclose(m, m.T)
+    np.testing.assert_allclose(np.diag(m), 1.0)
+
+
+def test_sections_without_data_say_so(profile):
+    ratings = profile.sections["ratings"]
+    assert ratings.empty and "No cluster ratings are stored" in ratings.notes[0].en
+    cand = profile.sections["candidates"]
+    assert cand.empty and "No enterprise records" in cand.notes[0].en
+    assert "企业" in cand.notes[0].zh
+
+
+def test_plan_targets_of_jilin_with_the_plans_own_mismatch(profile):
+    sec = profile.sections["targets"]
+    targets = sec.tables["targets"]
+    # 1 total + 4 output tiers + 13 categories + output level + output share
+    assert len(targets) == 20 and set(targets.plan) == {"jilin-2017"}
+    assert set(targets.status) == {"no_data"}  # no actual values stored
+    cons = sec.tables["targets_consistency"]
+    row = cons[cons.kind == "category_sum"].iloc[0]
+    assert (row.expected, row.got) == (162.0, 160.0)
+    assert any("160" in n.en and "162" in n.en for n in sec.notes)
+
+
+def test_no_plan_for_another_region(demo_db):
+    prof = build_profile(demo_db, "辽宁", benchmark="320000", year=2008)
+    sec = prof.sections["targets"]
+    assert sec.empty and "No plan targets are known" in sec.notes[0].en
+    # --year limits every section: nothing after 2008
+    ind = prof.sections["indicators"].tables["indicators"]
+    assert ind.year.max() <= 2008
+
+
+def test_maps_values_are_the_stored_province_values(profile, demo_db):
+    sec = profile.sections["maps"]
+    frame = sec.tables["map_provinces"]
+    assert len(frame) == 34  # every province boundary, missing values kept missing
+    metric, year = sec.extra["metric"], sec.extra["year"]
+    raw = _obs(demo_db, "SELECT region_code, value FROM observations WHERE metric = ? AND "
+               "year = ? AND industry_code = '_T' AND region_level = 'province'",
+               [metric, year]).groupby("region_code").value.first()
+    got = frame.set_index("code")["value"]
+    np.testing.assert_allclose(got[raw.index], raw)
+    assert got.drop(raw.index).isna().all()
+    assert any("prefecture" in n.en.lower() for n in sec.notes)

@@ -211,7 +211,7 @@ class GapResult:
     def to_frame(self) -> pd.DataFrame:
         f = self.gaps.reset_index()
         f.insert(0, "region", self.region)
-        f.insert(1, "benchmark", "+".join(self.peers))
+        f.insert(1, "benchmark_regions", "+".join(self.peers))
         return f
 
 

@@ -81,7 +81,8 @@ def perpetual_inventory(investment: pd.Series | np.ndarray, *, depreciation: flo
         if g + depreciation <= 0:
             raise SchemaError(f"investment shrinks by {-g:.1%} a year, faster than "
                               f"depreciation {depreciation:.1%}: Harberger's initial stock "
-                              "is undefined; give `initial`")
+                              "is undefined; give the initial stock (initial_capital=) or a "
+                              "capital stock column instead")
         k0 = inv[0] / (g + depreciation)
     else:
         k0 = float(initial)

@@ -77,13 +77,13 @@ def snapshot(client: TestClient) -> dict[str, tuple]:
     db = client.app.state.db
     with db.reader() as cur:
         tables = [r[0] for r in cur.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+            "SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
         out: dict[str, tuple] = {"__schema__": tuple(cur.execute(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
             "ORDER BY ALL").fetchall())}
-        for t in tables:
-            out[t] = cur.execute(
-                f'SELECT count(*), coalesce(sum(hash(x)::HUGEINT), 0) FROM "{t}" x'
-            ).fetchone()
+        union = " UNION ALL ".join(
+            f"SELECT '{t}', count(*), coalesce(sum(hash(x)::HUGEINT), 0) FROM \"{t}\" x"
+            for t in tables)
+        for name, n, h in cur.execute(union).fetchall():
+            out[name] = (n, h)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated
 
@@ -13,6 +14,14 @@ from agglomera.web.deps import Database, get_db, next_link, records
 from agglomera.web.routes._common import DEFAULT, Format, Limit, Offset, csv_response
 
 router = APIRouter(tags=["screening"])
+
+
+@functools.cache
+def _rules():
+    """The bundled rule sets, parsed once per process (they never change at run time)."""
+    from agglomera.screening.rules import load_rules
+
+    return load_rules()
 
 
 def _records(cur, source: str, money_unit: str) -> pd.DataFrame:
@@ -43,9 +52,7 @@ def _records(cur, source: str, money_unit: str) -> pd.DataFrame:
 
 @router.get("/screening/programmes", summary="Programmes that firms can be screened for")
 def list_programmes():
-    from agglomera.screening.rules import load_rules
-
-    rs = load_rules()
+    rs = _rules()
     return {"items": [{"id": p.id, "name_zh": p.name_zh, "name_en": p.name_en,
                        "document": p.document, "provisional": p.provisional,
                        "criteria": len(p.leaves())} for p in rs.programmes],
@@ -66,9 +73,7 @@ def run_screening(
 ):
     from agglomera.screening.engine import screen_all
     from agglomera.screening.outputs import results_frame
-    from agglomera.screening.rules import load_rules
-
-    rs = load_rules()
+    rs = _rules()
     rs.get(programme)  # unknown id -> SchemaError -> 422 problem
     with db.reader() as cur:
         recs = _records(cur, str(db.path), money_unit)

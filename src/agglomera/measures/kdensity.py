@@ -22,7 +22,6 @@ from agglomera.measures._input import check_choice
 from agglomera.measures._kernels._kdensity import (
     pair_distances_numpy,
     pair_histogram_numba,
-    pair_histogram_numpy,
 )
 
 __all__ = ["KdResult", "MResult", "duranton_overman", "marcon_puech_m"]
@@ -260,6 +259,26 @@ def _dbmss_curve(d, ww, grid, h, rmax):
     return np.interp(grid, x, y, left=np.nan, right=np.nan)
 
 
+def _curves(sel, *, method, coords, w, grid, h, cutoff, delta, denom, geo, radius,
+            max_d):
+    """Kd curves (rows of ``sel`` x grid) of the point sets ``coords[sel[s]]``."""
+    if method == "binned":
+        n_bins = math.floor(cutoff / delta) + 2
+        hist = pair_histogram_numba(coords, sel, w, delta, n_bins, cutoff, geo, radius)
+        kmat = _kernel_matrix(grid, np.arange(n_bins) * delta, h)
+        return hist @ kmat.T / denom
+    out = np.empty((sel.shape[0], grid.size))
+    for s in range(sel.shape[0]):
+        pts = coords[sel[s]]
+        if method == "exact":
+            d, i, j = _pairs_within(pts, geo, radius, cutoff)
+            out[s] = _exact_curve(d, w[i] * w[j], grid, h) / denom
+        else:
+            d, i, j = pair_distances_numpy(pts, geo, radius)
+            out[s] = _dbmss_curve(d, w[i] * w[j], grid, h, max_d)
+    return out
+
+
 # --------------------------------------------------------------------------- envelopes
 
 
@@ -271,7 +290,7 @@ def _global_bands(sims: np.ndarray, alpha: float):
     ``q`` is the largest rank with at most ``floor(alpha S)`` such simulations.
     """
     n_sim = sims.shape[0]
-    allowed = int(math.floor(alpha * n_sim + 1e-9))
+    allowed = math.floor(alpha * n_sim + 1e-9)
     bands = []
     for sign in (1.0, -1.0):
         vals = sign * sims
@@ -580,8 +599,9 @@ def duranton_overman(
     ...                     "x": [0.0, 3.0, 0.0, 10.0], "y": [0.0, 0.0, 4.0, 10.0]})
     >>> res = duranton_overman(pts, x="x", y="y", bandwidth=1.0, max_distance=5.0,
     ...                        industries=["a"], simulations=0, method="exact")
-    >>> round(float(res.kd.loc["a"].iloc[-1]), 6)  # d = 5: one pair at 5 of 3
-    0.13298
+    >>> # pairs at 3, 4 and 5; at d = 5: (phi(2) + phi(1) + phi(0)) / 3
+    >>> round(float(res.kd.loc["a"].iloc[-1]), 6)
+    0.231635
     """
     check_choice("null", null, _NULLS)
     check_choice("method", method, _METHODS)
@@ -673,7 +693,7 @@ def duranton_overman(
                                                          radius, rng)
             if bandwidth == "nrd0":
                 near = d <= 2 * max_d
-                n_pairs = int(round(n_pairs * near.mean())) if sampled else int(near.sum())
+                n_pairs = round(n_pairs * near.mean()) if sampled else int(near.sum())
                 d = d[near]
             h = _nrd0(d, max(n_pairs, 1))
         else:
@@ -684,25 +704,10 @@ def duranton_overman(
         if not (delta > 0 and math.isfinite(delta)):
             raise SchemaError(f"`bin_width` must be a positive number; got {bin_width!r}")
 
-        def curves(sel: np.ndarray) -> np.ndarray:
-            if method == "binned":
-                n_bins = int(math.floor(cutoff / delta)) + 2
-                hist = pair_histogram_numba(all_coords, sel, w, delta, n_bins, cutoff,
-                                            geo, radius)
-                kmat = _kernel_matrix(grid, np.arange(n_bins) * delta, h)
-                return hist @ kmat.T / denom
-            out = np.empty((sel.shape[0], m))
-            for s in range(sel.shape[0]):
-                pts = all_coords[sel[s]]
-                if method == "exact":
-                    d, i, j = _pairs_within(pts, geo, radius, cutoff)
-                    out[s] = _exact_curve(d, w[i] * w[j], grid, h) / denom
-                else:
-                    d, i, j = pair_distances_numpy(pts, geo, radius)
-                    out[s] = _dbmss_curve(d, w[i] * w[j], grid, h, max_d)
-            return out
-
-        obs = curves(obs_sel)[0]
+        kw = {"method": method, "coords": all_coords, "w": w, "grid": grid, "h": h,
+              "cutoff": cutoff, "delta": delta, "denom": denom, "geo": geo,
+              "radius": radius, "max_d": max_d}
+        obs = _curves(obs_sel, **kw)[0]
         done += 1
         if progress is not None:
             progress(f"Kd {label}", done, total_steps)
@@ -713,7 +718,7 @@ def duranton_overman(
             sel = np.empty((b - a, k), dtype=np.int64)
             for s in range(b - a):
                 sel[s] = rng.choice(n_ref, size=k, replace=False)
-            sims[a:b] = curves(sel)
+            sims[a:b] = _curves(sel, **kw)
             done += b - a
             if progress is not None:
                 progress(f"Kd {label}", done, total_steps)

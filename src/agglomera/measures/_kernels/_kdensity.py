@@ -72,7 +72,7 @@ def pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius)
                     d2 = dx * dx + dy * dy + dz * dz
                     if d2 <= cut2:
                         half = 0.5 * math.sqrt(d2)
-                        d = 2.0 * radius * math.asin(half if half < 1.0 else 1.0)
+                        d = 2.0 * radius * math.asin(min(half, 1.0))
                         if d <= cutoff:
                             pos = d * inv
                             ib = int(pos)
@@ -117,7 +117,7 @@ def pair_distances_numpy(points, geo, radius):
 
 def pair_histogram_numpy(coords, sel, w, bin_width, n_bins, cutoff, geo, radius):
     """Numpy twin of :func:`pair_histogram_numba` (same signature and results)."""
-    n_sim, k = sel.shape
+    n_sim = sel.shape[0]
     hist = np.zeros((n_sim, n_bins))
     for s in range(n_sim):
         d, ia, ib = pair_distances_numpy(coords[sel[s]], geo, radius)

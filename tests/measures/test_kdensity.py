@@ -1,0 +1,442 @@
+"""Duranton–Overman Kd and Marcon–Puech M/m: brute force, R dbmss, kernels, bands."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+
+from agglomera.errors import SchemaError
+from agglomera.measures import duranton_overman, marcon_puech_m
+from agglomera.measures._kernels._kdensity import (
+    pair_histogram_numba,
+    pair_histogram_numpy,
+)
+from agglomera.measures.kdensity import EARTH_RADIUS_KM, _global_bands
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _peers() -> Path:
+    if os.environ.get("AGGLOMERA_PEERS_DIR"):
+        base = Path(os.environ["AGGLOMERA_PEERS_DIR"])
+    else:
+        data = os.environ.get("AGGLOMERA_DATA_DIR")
+        base = (Path(data).parent if data else HERE.parents[1] / "shared") / "peers"
+        if not base.exists():
+            base = HERE.parents[2] / "shared" / "peers"
+    path = base / "dbmss_kd_n1000"
+    if not (path / "points.csv").exists():
+        pytest.skip(f"dbmss reference {path} not found; set AGGLOMERA_PEERS_DIR to the "
+                    "folder holding dbmss_kd_n1000/ (tests/reference/duranton_overman)")
+    return path
+
+
+# ----------------------------------------------------------------- brute force
+
+
+def _haversine(lon1, lat1, lon2, lat2, radius=EARTH_RADIUS_KM):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(a))
+
+
+def _brute_kd(pts, grid, h, weights=None, geo=False):
+    """Reflected Gaussian KDE of all pair distances, plain loops, no pruning."""
+    n = len(pts)
+    w = np.ones(n) if weights is None else np.asarray(weights, float)
+    num = np.zeros(len(grid))
+    den = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            if geo:
+                d = _haversine(pts[i][0], pts[i][1], pts[j][0], pts[j][1])
+            else:
+                d = math.hypot(pts[i][0] - pts[j][0], pts[i][1] - pts[j][1])
+            ww = w[i] * w[j]
+            den += ww
+            for m, r in enumerate(grid):
+                num[m] += ww * (math.exp(-0.5 * ((r - d) / h) ** 2)
+                                + math.exp(-0.5 * ((r + d) / h) ** 2)) / (
+                    h * math.sqrt(2 * math.pi))
+    return num / den
+
+
+def _frame(n=40, seed=0, geo=False):
+    rng = np.random.default_rng(seed)
+    ind = np.array(["a"] * (n // 2) + ["b"] * (n - n // 2))
+    if geo:  # Northeast China
+        return pd.DataFrame({"industry": ind, "lon": rng.uniform(120, 130, n),
+                             "lat": rng.uniform(40, 48, n),
+                             "emp": rng.integers(1, 50, n).astype(float)})
+    return pd.DataFrame({"industry": ind, "x": rng.uniform(0, 50, n),
+                         "y": rng.uniform(0, 30, n),
+                         "emp": rng.integers(1, 50, n).astype(float)})
+
+
+@pytest.mark.parametrize("geo", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_duranton_overman_matches_brute_force(geo, weighted):
+    df = _frame(geo=geo)
+    coords = {"lon": "lon", "lat": "lat"} if geo else {"x": "x", "y": "y"}
+    h = 40.0 if geo else 3.0
+    maxd = 400.0 if geo else 25.0
+    res = duranton_overman(df, **coords, weight="emp" if weighted else None,
+                           bandwidth=h, max_distance=maxd, n_distances=41,
+                           simulations=0, method="exact")
+    a = df[df.industry == "a"]
+    cols = ["lon", "lat"] if geo else ["x", "y"]
+    ref = _brute_kd(a[cols].to_numpy(), res.distances, h,
+                    a["emp"].to_numpy() if weighted else None, geo=geo)
+    np.testing.assert_allclose(res.kd.loc["a"].to_numpy(), ref, rtol=1e-9, atol=0)
+    # the binned estimator stays within its stated error bound
+    binned = duranton_overman(df, **coords, weight="emp" if weighted else None,
+                              bandwidth=h, max_distance=maxd, n_distances=41,
+                              simulations=0, method="binned")
+    bound = binned.summary.loc["a", "binning_error_bound"]
+    err = np.abs(binned.kd.loc["a"].to_numpy() - ref).max()
+    assert err <= bound
+    assert bound < 2e-4 * ref.max()
+
+
+def test_binned_converges_to_exact_with_finer_bins():
+    df = _frame(60, seed=3)
+    kw = {"x": "x", "y": "y", "bandwidth": 2.0, "max_distance": 20.0, "simulations": 0,
+              "industries": ["a"]}
+    exact = duranton_overman(df, method="exact", **kw).kd.to_numpy()
+    e1 = np.abs(duranton_overman(df, bin_width=0.2, **kw).kd.to_numpy() - exact).max()
+    e2 = np.abs(duranton_overman(df, bin_width=0.02, **kw).kd.to_numpy() - exact).max()
+    assert e2 < e1 / 50  # second order: 10x finer bins, ~100x smaller error
+
+
+def test_great_circle_distance_one_degree_of_meridian():
+    # two establishments one degree of latitude apart: 2 pi R / 360 = 111.195 km
+    df = pd.DataFrame({"industry": ["a", "a"], "lon": [125.0, 125.0],
+                       "lat": [43.0, 44.0]})
+    d0 = 2 * math.pi * EARTH_RADIUS_KM / 360
+    res = duranton_overman(df, lon="lon", lat="lat", bandwidth=5.0,
+                           distances=[d0 - 5, d0, d0 + 5], simulations=0, method="exact")
+    kd = res.kd.loc["a"].to_numpy()
+    assert kd[1] == pytest.approx(1 / (5 * math.sqrt(2 * math.pi)), rel=1e-12)
+    assert kd[0] == pytest.approx(kd[2], rel=1e-9)  # symmetric around the pair
+
+
+def test_kd_integrates_to_one_over_all_distances():
+    df = _frame(30, seed=5)
+    res = duranton_overman(df, x="x", y="y", bandwidth=2.0, max_distance=120.0,
+                           n_distances=2401, simulations=0, method="exact")
+    for ind in ("a", "b"):
+        assert np.trapezoid(res.kd.loc[ind], res.distances) == pytest.approx(1, abs=1e-4)
+
+
+def test_constant_weights_equal_unweighted():
+    df = _frame(30, seed=6).assign(emp=7.0)
+    kw = {"x": "x", "y": "y", "bandwidth": 2.0, "max_distance": 20.0, "simulations": 0}
+    a = duranton_overman(df, **kw).kd
+    b = duranton_overman(df, weight="emp", **kw).kd
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-12)
+
+
+def test_silverman_bandwidth_is_rule_of_thumb_on_all_pairs():
+    df = _frame(30, seed=8)
+    res = duranton_overman(df, x="x", y="y", max_distance=10.0, simulations=0)
+    a = df[df.industry == "a"][["x", "y"]].to_numpy()
+    d = np.array([math.dist(a[i], a[j]) for i in range(len(a)) for j in range(i + 1,
+                                                                             len(a))])
+    q75, q25 = np.percentile(d, [75, 25])
+    h = 0.9 * min(d.std(ddof=1), (q75 - q25) / 1.34) * len(d) ** -0.2
+    assert res.summary.loc["a", "bandwidth"] == pytest.approx(h, rel=1e-12)
+
+
+# ----------------------------------------------------------------- R dbmss
+
+
+def _dbmss_call(pts, weighted, **kw):
+    rmax = 100 * math.sqrt(2) / 3  # diameter of the 100 x 100 window / 3
+    return duranton_overman(pts, industry="PointType", x="X", y="Y",
+                            weight="PointWeight" if weighted else None, bandwidth="nrd0",
+                            max_distance=rmax, n_distances=512, industries=["C"], **kw)
+
+
+@pytest.mark.parametrize("weighted,name", [(False, "kd_local_envelope_99.csv"),
+                                           (True, "kd_weighted_local_envelope_99.csv")])
+def test_duranton_overman_matches_dbmss_kdhat(weighted, name):
+    path = _peers()
+    pts = pd.read_csv(path / "points.csv")
+    ref = pd.read_csv(path / name)
+    res = _dbmss_call(pts, weighted, method="dbmss", simulations=0)
+    np.testing.assert_allclose(res.distances, ref["r"], rtol=1e-12)
+    np.testing.assert_allclose(res.kd.loc["C"].to_numpy(), ref["obs"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(res.kd.loc["C"].to_numpy(), ref["obs"], rtol=1e-10)
+    # the exact estimator differs from R's binned density() by ~0.2 % only
+    exact = _dbmss_call(pts, weighted, method="binned", simulations=0)
+    np.testing.assert_allclose(exact.kd.loc["C"].to_numpy(), ref["obs"], rtol=5e-3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("weighted,name", [(False, "kd_local_envelope_99.csv"),
+                                           (True, "kd_weighted_local_envelope_99.csv")])
+def test_envelope_agrees_with_dbmss_within_monte_carlo_error(weighted, name):
+    """dbmss's 99-simulation envelope (2.5 % / 97.5 %), averaged over the 512
+    distances, must lie in the central 99.9 % of the distribution of the same
+    statistic over 500 random 99-subsets of our 999 simulations."""
+    path = _peers()
+    pts = pd.read_csv(path / "points.csv")
+    ref = pd.read_csv(path / name)
+    res = _dbmss_call(pts, weighted, simulations=999, seed=2, alpha=0.025)
+    sims = res.null_distribution["C"]
+    rng = np.random.default_rng(0)
+    lo, hi = [], []
+    for _ in range(500):
+        sub = sims[rng.choice(999, 99, replace=False)]
+        q = np.quantile(sub, [0.025, 0.975], axis=0)
+        lo.append(q[0].mean())
+        hi.append(q[1].mean())
+    for stat, col in ((np.array(lo), "lo"), (np.array(hi), "hi")):
+        a, b = np.quantile(stat, [0.0005, 0.9995])
+        assert a <= ref[col].mean() <= b, (col, a, ref[col].mean(), b)
+    # and the clustered type C is localised, as its curve is far above the bands
+    assert res.verdict.loc["C"] == "localised"
+
+
+# ----------------------------------------------------------------- kernels
+
+
+@pytest.mark.parametrize("geo", [False, True])
+def test_pair_histogram_numba_equals_numpy_twin(geo):
+    rng = np.random.default_rng(1)
+    n = 300
+    if geo:
+        lon, lat = np.radians(rng.uniform(120, 135, n)), np.radians(rng.uniform(38, 53, n))
+        coords = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon),
+                                  np.sin(lat)])
+        cutoff, bw = 500.0, 2.0
+    else:
+        coords = np.column_stack([rng.uniform(0, 100, n), rng.uniform(0, 60, n),
+                                  np.zeros(n)])
+        cutoff, bw = 30.0, 0.1
+    sel = np.stack([rng.choice(n, 80, replace=False) for _ in range(7)]).astype(np.int64)
+    w = rng.uniform(1, 10, 80)
+    n_bins = int(cutoff / bw) + 2
+    a = pair_histogram_numba(coords, sel, w, bw, n_bins, cutoff, geo, EARTH_RADIUS_KM)
+    b = pair_histogram_numpy(coords, sel, w, bw, n_bins, cutoff, geo, EARTH_RADIUS_KM)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+    assert a.sum() > 0
+    # every pair within the cutoff is counted once, with its full weight
+    for s in range(sel.shape[0]):
+        p = coords[sel[s]]
+        iu = np.triu_indices(80, 1)
+        c = np.linalg.norm(p[iu[0]] - p[iu[1]], axis=1)
+        d = 2 * EARTH_RADIUS_KM * np.arcsin(c / 2) if geo else c
+        assert a[s].sum() == pytest.approx((w[iu[0]] * w[iu[1]])[d <= cutoff].sum())
+
+
+def test_result_does_not_depend_on_thread_count():
+    df = _frame(200, seed=9)
+    kw = {"x": "x", "y": "y", "max_distance": 15.0, "simulations": 40, "seed": 11, "weight": "emp"}
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = duranton_overman(df, **kw)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = duranton_overman(df, **kw)
+    finally:
+        numba.set_num_threads(before)
+    pd.testing.assert_frame_equal(one.to_frame(), many.to_frame(), check_exact=True)
+
+
+# ----------------------------------------------------------------- simulations
+
+
+def test_seed_reproducible_and_reference_default_is_points():
+    df = _frame(80, seed=12)
+    kw = {"x": "x", "y": "y", "max_distance": 15.0, "simulations": 30}
+    a = duranton_overman(df, seed=5, **kw).to_frame()
+    b = duranton_overman(df, seed=5, **kw).to_frame()
+    c = duranton_overman(df, seed=6, **kw).to_frame()
+    d = duranton_overman(df, seed=5, reference=df[["x", "y"]], **kw).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, d)
+    assert not np.allclose(a["local_upper"], c["local_upper"])
+
+
+def test_counterfactuals_drawn_from_reference_sites():
+    # reference sites all in a 1 x 1 square: every simulated pair distance is < 1.5,
+    # so the simulated curves have no mass far away
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"industry": ["a"] * 10, "x": rng.uniform(0, 50, 10),
+                       "y": rng.uniform(0, 50, 10)})
+    ref = pd.DataFrame({"x": rng.uniform(0, 1, 200), "y": rng.uniform(0, 1, 200)})
+    res = duranton_overman(df, x="x", y="y", reference=ref, bandwidth=0.2,
+                           max_distance=30.0, simulations=20, seed=1)
+    far = res.distances > 5
+    assert np.all(res.null_distribution["a"][:, far] < 1e-10)
+    # observed pairs far apart lie above the global upper band (0 there): localised
+    # takes precedence over dispersion (DO 2005, section 4), so psi is set to 0
+    assert res.gamma.loc["a"] > 0
+    assert res.psi.loc["a"] == 0
+    assert res.verdict.loc["a"] == "localised"
+    near = res.distances < 0.5
+    assert np.all(res.kd.loc["a"].to_numpy()[near] < res.global_lower.loc["a"].to_numpy()[
+        near])
+
+
+def test_global_bands_cross_at_most_alpha_of_simulations():
+    rng = np.random.default_rng(4)
+    sims = rng.normal(size=(200, 30)).cumsum(axis=1)
+    lower, upper = _global_bands(sims, 0.05)
+    above = (sims > upper).any(axis=1).mean()
+    below = (sims < lower).any(axis=1).mean()
+    assert above <= 0.05 and below <= 0.05
+    # the tightest such band: the next rank inwards is crossed by more than 5 %
+    desc, asc = -np.sort(-sims, axis=0), np.sort(sims, axis=0)
+    q_up = int(np.flatnonzero((desc == upper).all(axis=1))[0])
+    q_lo = int(np.flatnonzero((asc == lower).all(axis=1))[0])
+    assert (sims > desc[q_up + 1]).any(axis=1).mean() > 0.05
+    assert (sims < asc[q_lo + 1]).any(axis=1).mean() > 0.05
+    assert q_up > 0  # here the upper band is not simply the pointwise maximum
+    # global bands are wider than local ones
+    lo, hi = np.quantile(sims, [0.05, 0.95], axis=0)
+    assert np.all(upper >= hi - 1e-12) and np.all(lower <= lo + 1e-12)
+
+
+def test_global_bands_hand_example():
+    # 4 simulations, 2 distances; allowed crossings floor(0.25 * 4) = 1
+    sims = np.array([[4.0, 1.0], [3.0, 2.0], [2.0, 4.0], [1.0, 3.0]])
+    lower, upper = _global_bands(sims, 0.25)
+    # ranks from the top: min ranks are 0, 1, 0, 1 -> rank-1 band leaves two above
+    # (the sims with rank 0), too many; so the band is the pointwise maximum
+    np.testing.assert_array_equal(upper, [4.0, 4.0])
+    np.testing.assert_array_equal(lower, [1.0, 1.0])
+
+
+def test_gamma_psi_and_verdict_definitions():
+    P = _peers()
+    pts = pd.read_csv(P / "points.csv")
+    res = duranton_overman(pts, industry="PointType", x="X", y="Y", max_distance=30.0,
+                           simulations=99, seed=3)
+    for ind in ("C", "U"):
+        kd = res.kd.loc[ind].to_numpy()
+        gu = res.global_upper.loc[ind].to_numpy()
+        gl = res.global_lower.loc[ind].to_numpy()
+        g = np.trapezoid(np.maximum(kd - gu, 0), res.distances)
+        assert res.gamma.loc[ind] == pytest.approx(g, rel=1e-12)
+        if g == 0:
+            assert res.psi.loc[ind] == pytest.approx(
+                np.trapezoid(np.maximum(gl - kd, 0), res.distances), rel=1e-12)
+    assert res.verdict.loc["C"] == "localised"
+    assert res.gamma.loc["C"] > 0
+    frame = res.to_frame()
+    assert list(frame.columns) == ["industry", "distance", "kd", "local_lower",
+                                   "local_upper", "global_lower", "global_upper"]
+    assert len(frame) == 2 * len(res.distances)
+
+
+def test_progress_callback_counts_every_step():
+    df = _frame(40)
+    calls = []
+    duranton_overman(df, x="x", y="y", max_distance=10.0, simulations=5, seed=1,
+                     progress=lambda step, done, total: calls.append((step, done, total)))
+    assert calls[-1][1] == calls[-1][2] == 2 * (1 + 5)
+
+
+# ----------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("change,kwargs,match", [
+    (lambda d: d.drop(columns="y"), {}, "column 'y'"),
+    (lambda d: d.assign(x=d.x.astype(object).where(d.index != 3, "abc")), {},
+     "row 4.*'abc'"),
+    (lambda d: d, {"lon": "x", "lat": "y", "x": None, "y": None}, None),
+    (lambda d: d, {"lon": "x"}, "exactly one pair"),
+    (lambda d: d.assign(emp=0.0), {"weight": "emp"}, "<= 0"),
+    (lambda d: d, {"method": "fft"}, "method"),
+    (lambda d: d, {"industries": ["zzz"]}, "industry 'zzz'"),
+    (lambda d: d.assign(industry=["a"] + ["b"] * (len(d) - 1)), {}, "at least 2"),
+])
+def test_bad_input_clear_error(change, kwargs, match):
+    df = _frame(20)
+    args = {"x": "x", "y": "y", "max_distance": 10.0, "simulations": 0} | kwargs
+    args = {k: v for k, v in args.items() if v is not None}
+    if match is None:  # y in [0, 30] as latitude is fine, x as longitude too
+        duranton_overman(change(df), **args)
+        return
+    with pytest.raises(SchemaError, match=match):
+        duranton_overman(change(df), **args)
+
+
+def test_latitude_out_of_range_names_row():
+    df = pd.DataFrame({"industry": ["a", "a"], "lon": [125.0, 126.0], "lat": [43.0, 95.0]})
+    with pytest.raises(SchemaError, match=r"outside \[-90, 90\].*row 2.*swapped"):
+        duranton_overman(df, lon="lon", lat="lat", simulations=0)
+
+
+# ----------------------------------------------------------------- M and m
+
+
+def _brute_m(df, grid, weight=None, density_h=None):
+    xy = df[["x", "y"]].to_numpy()
+    lab = df["industry"].to_numpy()
+    w = np.ones(len(df)) if weight is None else df[weight].to_numpy(float)
+    out = {}
+    for s in np.unique(lab):
+        ws, wt = w[lab == s].sum(), w.sum()
+        vals = []
+        for r in grid:
+            num = den = 0.0
+            for i in np.flatnonzero(lab == s):
+                same = tot = 0.0
+                for j in range(len(df)):
+                    if j == i:
+                        continue
+                    d = math.dist(xy[i], xy[j])
+                    if density_h is None:
+                        k = 1.0 if d <= r else 0.0
+                    else:
+                        k = math.exp(-0.5 * ((r - d) / density_h) ** 2)
+                    tot += w[j] * k
+                    same += w[j] * k * (lab[j] == s)
+                if tot > 0:
+                    num += same / tot
+                    den += (ws - w[i]) / (wt - w[i])
+            vals.append(num / den)
+        out[s] = vals
+    return pd.DataFrame(out).T
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_marcon_puech_m_matches_brute_force(weighted):
+    df = _frame(30, seed=21)
+    grid = [2.0, 5.0, 10.0, 20.0]
+    res = marcon_puech_m(df, x="x", y="y", weight="emp" if weighted else None,
+                         distances=grid)
+    ref = _brute_m(df, grid, "emp" if weighted else None)
+    np.testing.assert_allclose(res.values.to_numpy(), ref.to_numpy(), rtol=1e-12)
+
+
+def test_marcon_puech_m_density_matches_brute_force():
+    df = _frame(30, seed=22)
+    grid = [0.0, 3.0, 8.0, 15.0]
+    res = marcon_puech_m(df, x="x", y="y", distances=grid, density=True, bandwidth=2.0)
+    ref = _brute_m(df, grid, density_h=2.0)
+    np.testing.assert_allclose(res.values.to_numpy(), ref.to_numpy(), rtol=1e-9)
+
+
+def test_marcon_puech_m_hand_example_and_simulations():
+    # two industries, two pairs 1 apart, 10 apart from each other: within 2 every
+    # neighbour is of the own industry: M = (1 + 1) / (2 * (2 - 1) / (4 - 1)) = 3
+    pts = pd.DataFrame({"industry": ["a", "a", "b", "b"],
+                        "x": [0.0, 1.0, 10.0, 11.0], "y": [0.0] * 4})
+    res = marcon_puech_m(pts, x="x", y="y", distances=[2.0, 20.0])
+    np.testing.assert_allclose(res.values.to_numpy(), [[3.0, 1.0], [3.0, 1.0]])
+    sims = marcon_puech_m(_frame(40), x="x", y="y", distances=[5.0, 10.0],
+                          simulations=19, seed=1)
+    assert np.all(sims.local_lower.to_numpy() <= sims.local_upper.to_numpy())
+    assert list(sims.to_frame().columns) == ["industry", "distance", "M", "local_lower",
+                                             "local_upper"]

@@ -193,3 +193,46 @@ def test_maps_values_are_the_stored_province_values(profile, demo_db):
     np.testing.assert_allclose(got[raw.index], raw)
     assert got.drop(raw.index).isna().all()
     assert any("prefecture" in n.en.lower() for n in sec.notes)
+
+
+def test_candidates_screen_the_regions_enterprises(demo_db, tmp_path):
+    import shutil
+
+    from agglomera.ingest import import_files
+    from agglomera.screening.engine import screen_all
+    from agglomera.screening.outputs import summary
+    from agglomera.screening.records import normalise_records
+    from agglomera.screening.rules import load_rules
+
+    db = tmp_path / "with_firms.duckdb"
+    shutil.copy(demo_db, db)
+    src = tmp_path / "firms.csv"
+    src.write_text("统一社会信用代码,企业名称,地区,年份,从业人员,科技人员数\n"
+                   "J1,Changchun A,长春市,2016,100,15\n"
+                   "J2,Jilin City B,吉林市,2016,50,1\n"
+                   "L1,Shenyang C,沈阳市,2016,80,20\n", encoding="utf-8")
+    import_files(db, [src], kind="enterprises")
+    prof = build_profile(db, "220000", benchmark="320000")
+    sec = prof.sections["candidates"]
+    counts = sec.tables["candidates_summary"].set_index("programme")
+    assert set(counts.firms) == {2}  # the two Jilin firms, not the Shenyang one
+    assert set(sec.tables["candidates"].firm_id) == {"J1", "J2"}
+    # same counts as the screening library run directly on the two firms
+    rules = load_rules()
+    ids = [p.id for p in rules.programmes if not p.provisional]
+    recs = normalise_records(pd.DataFrame({
+        "firm_id": ["J1", "J2"], "fiscal_year": [2016, 2016],
+        "total_employees": [100, 50], "st_personnel": [15, 1]}))
+    direct = summary(screen_all(recs, rules, ids, application_year=2017)).set_index(
+        "programme")
+    pd.testing.assert_frame_equal(counts[["eligible", "unknown", "not_eligible"]],
+                                  direct[["eligible", "unknown", "not_eligible"]],
+                                  check_names=False)
+    assert "application year 2017" in sec.notes[0].en
+    from agglomera.report.render import write_report
+
+    page = write_report(prof, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "J1" in page and "hnte-2016" in page
+    sheet = pd.read_excel(write_report(prof, tmp_path / "r.xlsx"),
+                          sheet_name="candidates_summary")
+    assert list(sheet.firms) == list(counts.firms)

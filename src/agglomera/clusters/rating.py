@@ -155,10 +155,11 @@ def _cmp_flags(c: pd.DataFrame, th: dict[str, float]) -> pd.DataFrame:
     lq = c["lq"].to_numpy(dtype=float) if "lq" in c else _lq(c, traded)
     est = (c["establishments"].to_numpy(dtype=float) if "establishments" in c
            else None)
-    known = ~np.isnan(emp) & ~np.isnan(lq)
+    # a computed LQ is undefined (0/0) only for a cluster absent everywhere: not present
+    known = ~np.isnan(emp) & (~np.isnan(lq) if "lq" in c else True)
     if est is not None:
         known &= ~np.isnan(est)
-    present = traded & known & (emp > 0)
+    present = traded & known & (emp > 0) & ~np.isnan(lq)
     keys = ["cluster"] + (["year"] if "year" in c else [])
     g = _group_codes(c, keys)
     q_lq = group_quantile(lq, g, present, th["lq_percentile"] / 100)
@@ -189,13 +190,13 @@ def _eu_flags(c: pd.DataFrame, th: dict[str, float]) -> pd.DataFrame:
     n = len(c)
     emp = c["employment"].to_numpy(dtype=float)
     lq = c["lq"].to_numpy(dtype=float) if "lq" in c else _lq(c, np.ones(n, dtype=bool))
-    known = ~np.isnan(emp) & ~np.isnan(lq)
+    known = ~np.isnan(emp) & (~np.isnan(lq) if "lq" in c else True)
     e = np.where(np.isnan(emp), 0.0, emp)
     yr = [c["year"]] if "year" in c else []
     region_total = pd.Series(e).groupby([c["region"], *yr]).transform("sum").to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         focus = np.where(known, emp / region_total, np.nan)
-    present = known & (emp > 0)
+    present = known & (emp > 0) & ~np.isnan(lq)
     keys = ["cluster"] + (["year"] if "year" in c else [])
     g = _group_codes(c, keys)
     q_size = group_quantile(emp, g, present, th["size_percentile"] / 100)

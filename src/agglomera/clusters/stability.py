@@ -3,6 +3,7 @@ r"""How stable a rating is: threshold perturbation and resampling of employment.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,7 @@ def rating_stability(
     resample: str = "poisson",
     seed: int | None = None,
     missing: str = "warn",
+    progress: Callable[[str, int, int], None] | None = None,
     **thresholds: float,
 ) -> StabilityResult:
     r"""How often each rating flag holds when thresholds move and data are resampled.
@@ -103,6 +105,9 @@ def rating_stability(
         Seed of the random generator (``numpy.random.default_rng``).
     missing : {"warn", "raise"}
         As for rate().
+    progress : callable, optional
+        Called as ``progress(step, done, total)`` after each perturbed rating (the CLI
+        draws a progress bar with it).
     **thresholds : float
         Baseline thresholds (as for rate()).
 
@@ -186,17 +191,22 @@ def rating_stability(
     grid = _grid(preset, th, float(shift), int(steps))
     thr_true = np.zeros(b0.shape)
     thr_agree = np.zeros(b0.shape)
-    for _, g in grid.iterrows():
+    total = len(grid) + draws
+    for i, (_, g) in enumerate(grid.iterrows(), start=1):
         f = flags_for(c, preset, th | g.to_dict())[levels].fillna(False).to_numpy(bool)
         thr_true += f
         thr_agree += f == b0
+        if progress is not None:
+            progress("thresholds", i, total)
     res_true = np.zeros(b0.shape)
     res_agree = np.zeros(b0.shape)
     rng = np.random.default_rng(seed)
     emp = c["employment"].to_numpy(dtype=float)
     known = ~np.isnan(emp)
     est = c["establishments"].to_numpy(dtype=float) if "establishments" in c else None
-    for _ in range(draws):
+    for i in range(draws):
+        if progress is not None:
+            progress("resampling", len(grid) + i + 1, total)
         d = c.copy()
         e = np.where(known, emp, 0.0)
         if resample == "poisson":

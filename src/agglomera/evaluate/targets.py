@@ -26,6 +26,10 @@ from agglomera.errors import SchemaError
 
 __all__ = [
     "KINDS",
+    "actuals_from_clusters",
+    "actuals_from_store",
+    "save_check",
+    "save_plan",
     "Plan",
     "PlanProblem",
     "TargetCheck",
@@ -505,3 +509,168 @@ def check_targets(
     table["actual_year"] = table["actual_year"].astype("Int64")
     return TargetCheck(plan=plan, table=table, consistency=_consistency(plan),
                        warnings=warns, method=method)
+
+
+# ---- actual values from data ---------------------------------------------------------
+def actuals_from_clusters(
+    clusters: pd.DataFrame,
+    plan: Plan,
+    /,
+    *,
+    cluster: str = "cluster",
+    category: str | None = "category",
+    output: str | None = "output",
+    year: str = "year",
+    unit_factor: float = 1.0,
+) -> pd.DataFrame:
+    r"""Actual values of a plan's count (and output level) targets from a list of clusters.
+
+    Parameters
+    ----------
+    clusters : DataFrame
+        One row per cluster and year: its ``category`` (the plan's category names)
+        and ``output`` (yuan after ``unit_factor``).
+    plan : Plan
+        The plan whose count targets are counted.
+    cluster, category, output, year : str
+        Columns (``category`` / ``output`` may be None when absent).
+    unit_factor : float, default 1.0
+        Multiplier from the output column's unit to yuan (1e8 for 亿元).
+
+    Returns
+    -------
+    DataFrame
+        ``target_id``, ``year``, ``value``, for the total count, each category count,
+        each tier count (tiers as in :func:`agglomera.clusters.output_tiers`, from the
+        plan's tier names ``above_<x>_bn``) and ``level`` targets whose metric is
+        ``cluster_gross_industrial_output`` (sum of output).
+
+    Raises
+    ------
+    SchemaError
+        Absent columns, tier names that are not ``above_<number>_bn``.
+
+    Notes
+    -----
+    :math:`n_{k,t} = \#\{c : \text{category}_c = k, \text{year}_c = t\}`; tiers are
+    exclusive bands, :math:`\text{tier}(c) = \min\{j : Y_c \ge b_j\}`. A cluster whose
+    output is missing is counted in no tier (never as below a bound).
+
+    References
+    ----------
+    .. [1] See :func:`check_targets`.
+
+    Examples
+    --------
+    >>> plan = load_targets("jilin-2017")
+    >>> cl = pd.DataFrame({"cluster": ["a", "b"], "category": ["auto parts", "textiles"],
+    ...                    "output": [120e9, 3e9], "year": [2016, 2016]})
+    >>> a = actuals_from_clusters(cl, plan).set_index("target_id")["value"]
+    >>> a[["clusters_total", "tier_above_100_bn", "cat_auto_parts"]].tolist()
+    [2.0, 1.0, 1.0]
+    """
+    import re
+
+    from agglomera.clusters.rating import output_tiers
+
+    for col in [cluster, year] + [c for c in (category, output) if c]:
+        if col not in clusters.columns:
+            raise SchemaError(f"cluster list: no column {col!r}; columns are "
+                              f"{list(map(str, clusters.columns))}")
+    t = plan.targets
+    counts = t[t["kind"] == "count"]
+    rows = []
+    years = sorted(pd.to_numeric(clusters[year]).astype(int).unique())
+    cl = clusters.assign(_year=pd.to_numeric(clusters[year]).astype(int))
+    for _, tg in counts[counts["category"].isna() & counts["tier"].isna()].iterrows():
+        for y in years:
+            rows.append((tg["target_id"], y, float((cl["_year"] == y).sum())))
+    if category:
+        for _, tg in counts[counts["category"].notna()].iterrows():
+            for y in years:
+                n = ((cl["_year"] == y) & (cl[category].astype(str) == tg["category"])).sum()
+                rows.append((tg["target_id"], y, float(n)))
+    tier_targets = counts[counts["tier"].notna()]
+    if output and len(tier_targets):
+        bounds = {}
+        for tier in tier_targets["tier"].unique():
+            m = re.fullmatch(r"above_(\d+(?:_\d+)?)_bn", str(tier))
+            if not m:
+                raise SchemaError(f"tier {tier!r} is not of the form above_<number>_bn; "
+                                  "count tiers with agglomera.clusters.output_tiers")
+            bounds[tier] = float(m.group(1).replace("_", ".")) * 1e9
+        labels = sorted(bounds, key=bounds.get, reverse=True)
+        tiers = output_tiers(cl, value=output, cluster=cluster, year="_year",
+                             bounds=[bounds[x] for x in labels], labels=labels,
+                             unit_factor=unit_factor).to_frame()
+        for _, tg in tier_targets.iterrows():
+            for y in years:
+                sel = (tiers["_year"] == y) & (tiers["tier"] == tg["tier"])
+                rows.append((tg["target_id"], y, float(sel.sum())))
+    if output:
+        lv = t[(t["kind"] == "level") & (t["metric"] == "cluster_gross_industrial_output")]
+        for _, tg in lv.iterrows():
+            for y in years:
+                vals = pd.to_numeric(cl.loc[cl["_year"] == y, output], errors="coerce")
+                total = float(vals.sum()) * unit_factor if vals.notna().all() else np.nan
+                rows.append((tg["target_id"], y, total))
+    return pd.DataFrame(rows, columns=["target_id", "year", "value"])
+
+
+def actuals_from_store(store, plan: Plan, /, *, region: str | None = None) -> pd.DataFrame:
+    """Actual values of ``level`` and ``share`` targets from the database.
+
+    For each such target, the observations of its ``metric`` for the plan's region
+    (or ``region``), all-industry totals (``industry_code = '_T'``), every year.
+    Count targets are not in observations: give a cluster list
+    (:func:`actuals_from_clusters`).
+    """
+    reg = region or plan.region
+    if reg is None:
+        raise SchemaError(f"plan {plan.name!r} names no region; pass region=")
+    t = plan.targets[plan.targets["kind"].isin(["level", "share"])]
+    rows = []
+    for _, tg in t.iterrows():
+        got = store.con.execute(
+            "SELECT year, value FROM observations WHERE metric = ? AND region_code = ? "
+            "AND industry_code = '_T' AND value IS NOT NULL ORDER BY year",
+            [tg["metric"], reg]).fetchall()
+        rows += [(tg["target_id"], int(y), float(v)) for y, v in got]
+    return pd.DataFrame(rows, columns=["target_id", "year", "value"])
+
+
+# ---- database ------------------------------------------------------------------------
+def save_plan(store, plan: Plan) -> int:
+    """Store a plan's targets in ``plan_targets`` (replacing the plan); returns rows."""
+    cols = ["plan", "target_id", "kind", "category", "tier", "metric", "target_value",
+            "unit", "deadline_year", "source"]
+    t = plan.targets[cols].astype(object).where(plan.targets[cols].notna(), None)
+    with store.transaction() as con:
+        con.execute("DELETE FROM plan_targets WHERE plan = ?", [plan.name])
+        con.register("_pt", t)
+        con.execute(f"INSERT INTO plan_targets ({', '.join(cols)}) SELECT "
+                    f"{', '.join(cols)} FROM _pt")
+        con.unregister("_pt")
+    return len(t)
+
+
+def save_check(store, check: TargetCheck) -> int:
+    """Store a check in ``target_checks`` (with its plan); returns the check id."""
+    import datetime as dt
+
+    save_plan(store, check.plan)
+    t = check.table
+    out = pd.DataFrame({"plan": check.plan.name, "target_id": t["target_id"],
+                        "actual": t["actual"].astype(float),
+                        "actual_year": t["actual_year"].astype("Int64"),
+                        "progress": t["progress"].astype(float),
+                        "projected": t["projected"].astype(float),
+                        "status": t["status"]})
+    with store.transaction() as con:
+        cid = con.execute("SELECT nextval('target_check_seq')").fetchone()[0]
+        con.register("_tc", out)
+        con.execute("INSERT INTO target_checks SELECT ?, plan, target_id, actual, "
+                    "actual_year, progress, projected, status, ? FROM _tc",
+                    [cid, dt.datetime.now()])
+        con.unregister("_tc")
+    return int(cid)

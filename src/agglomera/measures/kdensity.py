@@ -78,12 +78,12 @@ def _coordinates(frame: pd.DataFrame, lon, lat, x, y, where: str):
         if bad.size:
             raise SchemaError(f"{where} latitude column {lat!r} has {bad.size} value(s) "
                               f"outside [-90, 90]; first at row {bad[0] + 1}: "
-                              f"{la[bad[0]]!r} (were longitude and latitude swapped?)")
+                              f"{float(la[bad[0]])!r} (were longitude and latitude swapped?)")
         bad = np.flatnonzero((lo < -180) | (lo > 360))
         if bad.size:
             raise SchemaError(f"{where} longitude column {lon!r} has {bad.size} value(s) "
                               f"outside [-180, 360]; first at row {bad[0] + 1}: "
-                              f"{lo[bad[0]]!r}")
+                              f"{float(lo[bad[0]])!r}")
         phi, lam = np.radians(la), np.radians(lo)
         coords = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam),
                                   np.sin(phi)])
@@ -101,7 +101,7 @@ def _weights(frame: pd.DataFrame, weight: str | None) -> np.ndarray:
     bad = np.flatnonzero(w <= 0)
     if bad.size:
         raise SchemaError(f"weight column {weight!r} has {bad.size} value(s) <= 0; first at "
-                          f"row {bad[0] + 1}: {w[bad[0]]!r}; weights (e.g. employment) must "
+                          f"row {bad[0] + 1}: {float(w[bad[0]])!r}; weights (e.g. employment) must "
                           "be positive: drop establishments without employment first")
     return w
 

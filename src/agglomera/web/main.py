@@ -7,6 +7,8 @@ with uvicorn. OpenAPI is at ``/openapi.json`` and the interactive docs at ``/doc
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from agglomera.config import Settings
 from agglomera.web import problems
 from agglomera.web.deps import Database
 
+logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
 
@@ -30,8 +33,18 @@ def plotly_js() -> bytes:
     return get_plotlyjs().encode("utf-8")
 
 
+def _warm_geo() -> None:
+    """Build the province GeoJSON in the background so the first map opens fast."""
+    from agglomera.web.routes.geo import _geojson
+
+    try:
+        _geojson("province", None)
+    except Exception:  # noqa: BLE001 - the map endpoint reports the error itself
+        logger.info("province boundaries not available", exc_info=True)
+
+
 def create_app(db_path: str | Path, *, settings: Settings | None = None,
-               read_only: bool = False) -> FastAPI:
+               read_only: bool = False, warm_geo: bool = True) -> FastAPI:
     """The web app for the database at ``db_path``.
 
     Parameters
@@ -44,6 +57,8 @@ def create_app(db_path: str | Path, *, settings: Settings | None = None,
     read_only
         Open the file read-only: other processes may read it meanwhile, imports are
         refused (409). Otherwise the server owns the file (DuckDB allows one writer).
+    warm_geo
+        Build the province boundaries in a background thread at start-up.
     """
     from agglomera import __version__
     from agglomera.web.routes import (
@@ -62,6 +77,8 @@ def create_app(db_path: str | Path, *, settings: Settings | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if warm_geo:
+            threading.Thread(target=_warm_geo, daemon=True).start()
         yield
         db.close()
 
@@ -95,6 +112,10 @@ def create_app(db_path: str | Path, *, settings: Settings | None = None,
     def plotly(request: Request):
         return Response(plotly_js(), media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

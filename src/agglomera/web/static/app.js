@@ -68,7 +68,7 @@
   }
   const regionName = (r) => (zh ? (r.region_name || r.name_zh) : (r.region_name_en || r.name_en || r.region_name || r.name_zh)) || r.region_code || r.code;
   const industryLabel = (code, name) => (code === "_T" ? L("common.total") : (name && name !== code ? code + " " + name : code));
-  const plotConfig = { responsive: true, displaylogo: false };
+  const plotConfig = { responsive: true, displaylogo: false, topojsonURL: "/static/topojson/" };
   const $ = (id) => document.getElementById(id);
   function fail(where, err) {
     const p = el("p", String(err.message || err), "error");
@@ -228,7 +228,7 @@
           colorscale: [[0, "#e4e7eb"], [1, "#e4e7eb"]], showscale: false, text: all.map(name), hoverinfo: "text",
           marker: { line: { color: "#fff", width: 0.5 } }, name: "all" },
         { type: "choropleth", geojson: geoCache[$("level").value], featureidkey: "id", locations: codes,
-          z: codes.map((c) => values.get(c).value), colorscale: "YlOrRd", reversescale: false,
+          z: codes.map((c) => values.get(c).value), colorscale: "YlOrRd", reversescale: true,
           text: codes.map(name), hovertemplate: "%{text}<br>%{z:,.4~g}<extra></extra>",
           marker: { line: { color: "#fff", width: 0.5 } }, colorbar: { title: { text: codes.length ? values.get(codes[0]).unit : "" } }, name: "values" },
       ];

@@ -18,6 +18,8 @@ def test_demo_writes_reports_and_flags_the_plan_mismatch(tmp_path):
     assert html.exists() and xlsx.exists()
     page = html.read_text(encoding="utf-8")
     assert "吉林省" in page and "Jiangsu" in page and 'id="lang-switch"' in page
+    # the ratings printed by the demo are stored and shown in the report
+    assert "Stored rating run 1, preset us-cmp" in page
     assert "indicators" in openpyxl.load_workbook(xlsx, read_only=True).sheetnames
     # Jilin 2017: 13 categories add to 160 clusters, the stated total is 162
     assert "category_sum" in text and "add to 160" in text and "162" in text

@@ -184,6 +184,13 @@ def show_ratings(db: str | Path, console: Console) -> None:
                         "WHERE scheme = 'GB/T 4754-2002'", []).itertuples(index=False))
     result = rate(frame, preset="us-cmp")
     flags = result.to_frame()
+    # stored, so that the region report and the dashboard show the same ratings
+    from agglomera.clusters.store import save_rating
+
+    with open_store(db) as store:
+        save_rating(store, result, input_desc=f"{SECTOR_TABLE}: employment in urban "
+                    "private enterprises & self-employed by 7 sectors, 2006 (sectors "
+                    "stand in for clusters)")
     t = Table(title="Cluster ratings, 2006: U.S. Cluster Mapping rule on 7 sectors of 26 "
               "provinces / 集群评级（美国集群地图规则；CSY2007 5-12 的 7 个行业代替集群）")
     for c in ("region 地区", "strong 强集群", "significant 显著", "qualifying 合格",

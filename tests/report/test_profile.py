@@ -236,3 +236,37 @@ def test_candidates_screen_the_regions_enterprises(demo_db, tmp_path):
     sheet = pd.read_excel(write_report(prof, tmp_path / "r.xlsx"),
                           sheet_name="candidates_summary")
     assert list(sheet.firms) == list(counts.firms)
+
+
+def test_ratings_section_shows_the_stored_run(demo_db, tmp_path):
+    import shutil
+
+    from agglomera.clusters import rate
+    from agglomera.clusters.store import save_rating
+    from agglomera.store import open_store
+
+    db = tmp_path / "rated.duckdb"
+    shutil.copy(demo_db, db)
+    frame = _obs(db, "SELECT region_code AS region, industry_code AS cluster, value AS "
+                 "employment FROM observations WHERE table_ref = 'CSY2007-5-12' AND "
+                 "industry_code <> '_T' AND region_level = 'province' AND unit = 'persons'")
+    result = rate(frame, preset="us-cmp")
+    with open_store(db) as store:
+        run = save_rating(store, result, input_desc="CSY2007-5-12 sectors")
+    sec = build_profile(db, "220000").sections["ratings"]
+    got = sec.tables["ratings"].set_index("cluster_code")
+    want = result.to_frame().query("region == '220000'").set_index("cluster")
+    assert set(got.run_id) == {run}
+    assert sorted(got.index) == sorted(want.index)
+    for level in result.levels:
+        assert (got.loc[want.index, level].astype(bool)
+                == want[level].astype(bool)).all(), level
+    np.testing.assert_allclose(got.loc[want.index, "lq"], want.lq)
+    # Jilin: transport, storage & post (GB/T 4754-2002 F) is the one strong one, LQ 1.96
+    assert got.loc["F", "strong"] and got.loc["F", "lq"] == pytest.approx(1.962, abs=1e-3)
+    share = result.region_strength.set_index("region").loc["220000", "strength"]
+    assert f"{100 * share:.1f}%" in sec.notes[1].en
+    from agglomera.report.render import write_report
+
+    page = write_report(build_profile(db, "220000"), tmp_path / "r.html").read_text("utf-8")
+    assert "✓" in page and "Stored rating run" in page

@@ -513,33 +513,63 @@ def maps_section(con, region: str, indicators: pd.DataFrame, provinces,
 
 
 def ratings_section(con, region: str) -> Section:
-    """Cluster ratings stored by ``agglomera clusters`` (table cluster_rating_results)."""
+    """Cluster ratings stored by ``agglomera clusters`` (view cluster_rating_results).
+
+    The latest run that rated the region, one row per cluster (and year) with one
+    boolean column per level, and the region's strong-cluster share of traded
+    employment when the run has one.
+    """
     has = _query(con, "SELECT count(*) AS n FROM information_schema.tables "
                       "WHERE table_name = 'cluster_rating_results'").n.iat[0]
     if not has:
         return Section("ratings", {"ratings": pd.DataFrame()}, (Note(
             "This database predates cluster ratings (schema version < 3).",
             "该数据库版本早于集群评级（schema < 3）。"),))
-    frame = _query(con, """
-        SELECT run_id, preset, cluster_code, year, level, flag, stability, employment, lq,
-               created_at
+    long = _query(con, """
+        SELECT run_id, preset, input, cluster_code, year, level, flag, stability,
+               employment, lq
         FROM cluster_rating_results
         WHERE region_code = ? AND run_id = (SELECT max(run_id) FROM cluster_rating_results
-                                            WHERE region_code = ?)
-        ORDER BY flag DESC NULLS LAST, lq DESC NULLS LAST""", [region, region])
-    if frame.empty:
-        return Section("ratings", {"ratings": frame}, (Note(
+                                            WHERE region_code = ?)""", [region, region])
+    if long.empty:
+        return Section("ratings", {"ratings": pd.DataFrame()}, (Note(
             "No cluster ratings are stored for this region; rate clusters first "
             "(agglomera.clusters.rate, or the clusters command) and store the run.",
             "数据库中没有本地区的集群评级结果；请先进行集群评级并保存结果。"),))
-    names = _query(con, "SELECT DISTINCT cluster_code, cluster_name_en, cluster_name_zh "
-                        "FROM cluster_definitions")
-    frame = frame.merge(names.drop_duplicates("cluster_code"), on="cluster_code",
-                        how="left")
-    preset = frame.preset.iat[0]
-    return Section("ratings", {"ratings": frame}, (Note(
-        f"Latest stored rating run {int(frame.run_id.iat[0])} (preset {preset}).",
-        f"最近一次保存的评级（第 {int(frame.run_id.iat[0])} 次，方案 {preset}）。"),))
+    run, preset, source = int(long.run_id.iat[0]), long.preset.iat[0], long.input.iat[0]
+    long["year"] = long["year"].astype("Int64").fillna(-1)  # -1: run without years
+    keys = ["cluster_code", "year"]
+    levels = list(dict.fromkeys(long.level))
+    flags = long.set_index([*keys, "level"])["flag"].unstack("level").reindex(
+        columns=levels)
+    measured = long.groupby(keys)[["employment", "lq"]].first()
+    frame = measured.join(flags).reset_index()
+    frame.columns.name = None
+    frame["year"] = [None if y == -1 else int(y) for y in frame["year"]]
+    # names only from the stored cluster definitions: a bare code is ambiguous across
+    # industry classifications, so it is shown as it is
+    names = _query(con, """
+        SELECT cluster_code, first(cluster_name_zh) AS name_zh,
+               first(cluster_name_en) AS name_en
+        FROM cluster_definitions GROUP BY cluster_code""")
+    frame = frame.merge(names, on="cluster_code", how="left")
+    frame["name_zh"] = frame.name_zh.fillna(frame.cluster_code)
+    frame["name_en"] = frame.name_en.fillna(frame.cluster_code)
+    frame = frame[["cluster_code", "name_zh", "name_en", "year", "employment", "lq",
+                   *levels]]
+    frame = frame.sort_values([*reversed(levels), "lq"], ascending=False,
+                              key=lambda c: c.astype(float)).reset_index(drop=True)
+    frame.insert(0, "run_id", run)
+    frame.insert(1, "preset", preset)
+    notes = [Note(f"Stored rating run {run}, preset {preset}, input: {source}.",
+                  f"已保存的评级（第 {run} 次，方案 {preset}），输入：{source}。")]
+    strength = _query(con, "SELECT year, strength FROM cluster_region_strength "
+                           "WHERE run_id = ? AND region_code = ?", [run, region])
+    if len(strength) and pd.notna(strength.strength.iat[0]):
+        share = 100 * float(strength.strength.iat[0])
+        notes.append(Note(f"Strong clusters hold {share:.1f}% of the region's traded "
+                          "employment.", f"强集群就业占本地区可贸易部门就业的 {share:.1f}%。"))
+    return Section("ratings", {"ratings": frame}, tuple(notes))
 
 
 def targets_section(con, region: str, year: int | None) -> Section:

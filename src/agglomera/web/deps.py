@@ -72,6 +72,7 @@ class Database:
         self.con = self._store.con
         self._cursor_lock = threading.Lock()
         self.write_lock = threading.Lock()
+        self._tables: frozenset[str] | None = None
 
     def close(self) -> None:
         self._store.close()
@@ -112,8 +113,12 @@ class Database:
                 cur.close()
 
     def tables(self, cur: duckdb.DuckDBPyConnection) -> set[str]:
-        return {r[0] for r in cur.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall()}
+        """Tables and views of the database (they change only by migration, which
+        happens when the server opens the file, so the list is read once)."""
+        if self._tables is None:
+            self._tables = frozenset(r[0] for r in cur.execute(
+                "SELECT table_name FROM information_schema.tables").fetchall())
+        return set(self._tables)
 
     def schema_version(self, cur: duckdb.DuckDBPyConnection) -> int:
         if "schema_version" not in self.tables(cur):
@@ -287,10 +292,17 @@ class Where:
 def page(cur: duckdb.DuckDBPyConnection, request: Request, select: str, where: Where,
          order: str, *, limit: int, offset: int) -> dict[str, Any]:
     """Run ``select + where + order`` with LIMIT/OFFSET; items, total and next link."""
-    total = cur.execute(f"SELECT count(*) FROM ({select}{where.sql()})",
-                        where.params).fetchone()[0]
-    cols, data = rows(cur, f"{select}{where.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
+    # one query: the total rides along as a window column (a second query only when
+    # the page is past the end)
+    cols, data = rows(cur, f"SELECT *, count(*) OVER () AS __total FROM "
+                      f"({select}{where.sql()}) ORDER BY {order} LIMIT ? OFFSET ?",
                       [*where.params, limit, offset])
+    if data:
+        total = data[0][-1]
+        cols, data = cols[:-1], [r[:-1] for r in data]
+    else:
+        total = cur.execute(f"SELECT count(*) FROM ({select}{where.sql()})",
+                            where.params).fetchone()[0]
     nxt = None
     if offset + limit < total:
         nxt = next_link(request, offset + limit, limit)

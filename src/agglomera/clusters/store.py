@@ -30,7 +30,7 @@ def save_definitions(store, defs: ClusterDefinitions, *, replace: bool = True) -
     t["traded"] = t["traded"].astype(object).where(t["traded"].notna(), None)
     with store.transaction() as con:
         exists = con.execute("SELECT count(*) FROM cluster_definitions WHERE scheme = ?",
-                             [defs.scheme]).fetchone()[0]
+                             [defs.scheme]).fetchall()[0][0]
         if exists and not replace:
             raise SchemaError(f"cluster definitions {defs.scheme!r} already exist in the "
                               "database; replace them explicitly")
@@ -141,7 +141,7 @@ def save_rating(store, result: RatingResult, *, input_desc: str,
         params["stability"] = {"draws": stability.draws, "resample": stability.resample,
                                "seed": stability.seed, "grid_points": len(stability.grid)}
     with store.transaction() as con:
-        run_id = con.execute("SELECT nextval('cluster_rating_seq')").fetchone()[0]
+        run_id = con.execute("SELECT nextval('cluster_rating_seq')").fetchall()[0][0]
         con.execute("INSERT INTO cluster_rating_runs VALUES (?, ?, ?, ?, ?, ?)",
                     [run_id, result.preset, json.dumps(params, ensure_ascii=False),
                      input_desc, dt.datetime.now(), __version__])

@@ -667,7 +667,7 @@ def save_check(store, check: TargetCheck) -> int:
                         "projected": t["projected"].astype(float),
                         "status": t["status"]})
     with store.transaction() as con:
-        cid = con.execute("SELECT nextval('target_check_seq')").fetchone()[0]
+        cid = con.execute("SELECT nextval('target_check_seq')").fetchall()[0][0]
         con.register("_tc", out)
         con.execute("INSERT INTO target_checks SELECT ?, plan, target_id, actual, "
                     "actual_year, progress, projected, status, ? FROM _tc",

@@ -1,0 +1,185 @@
+"""Clusters and targets in a real DuckDB file and through the real CLI (CliRunner)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from agglomera import import_files, open_store
+from agglomera.cli.main import app
+from agglomera.clusters import load_definitions, rate, rating_stability
+from agglomera.clusters.store import (
+    cluster_totals,
+    list_definitions,
+    read_definitions,
+    save_definitions,
+    save_rating,
+)
+from agglomera.errors import SchemaError
+
+REF = Path(__file__).parents[1] / "reference" / "us_cmp"
+runner = CliRunner()
+
+OBS = """region,industry,year,metric,value,unit
+吉林,36,2016,employment,100,persons
+吉林,13,2016,employment,50,persons
+吉林,14,2016,employment,20,persons
+辽宁,36,2016,employment,30,persons
+辽宁,13,2016,employment,60,persons
+辽宁,14,2016,employment,40,persons
+黑龙江,36,2016,employment,10,persons
+黑龙江,13,2016,employment,90,persons
+黑龙江,14,2016,employment,,persons
+"""
+
+
+@pytest.fixture()
+def db(tmp_path) -> Path:
+    obs = tmp_path / "obs.csv"
+    obs.write_text(OBS, encoding="utf-8")
+    path = tmp_path / "t.duckdb"
+    import_files(path, [obs])
+    return path
+
+
+def test_definitions_round_trip_and_cluster_totals(db):
+    defs = load_definitions("jilin-plan-2017")
+    with open_store(db) as store:
+        assert save_definitions(store, defs) == len(defs.table)
+        assert save_definitions(store, defs) == len(defs.table)  # replaces, no duplicates
+        back = read_definitions(store, "jilin-plan-2017")
+        pd.testing.assert_frame_equal(
+            back.to_frame().sort_values(["cluster_code", "industry_code"]).reset_index(
+                drop=True),
+            defs.to_frame().sort_values(["cluster_code", "industry_code"]).reset_index(
+                drop=True), check_dtype=False)
+        assert list_definitions(store)["clusters"].tolist() == [13]
+        tot = cluster_totals(store, "jilin-plan-2017").set_index(
+            ["region_code", "cluster_code"])["value"]
+        assert tot[("220000", "auto_parts")] == 100
+        assert tot[("220000", "food_processing")] == 20
+        assert tot[("210000", "agro_processing")] == 60
+        assert np.isnan(tot[("230000", "food_processing")])  # missing member, not 0
+        with pytest.raises(SchemaError, match="no cluster definitions 'nope'"):
+            read_definitions(store, "nope")
+        with pytest.raises(SchemaError, match="no observations of metric 'gdp'"):
+            cluster_totals(store, "jilin-plan-2017", metric="gdp")
+
+
+def test_save_rating_writes_long_flags_and_region_strength(db):
+    data = pd.read_csv(REF / "worked_example.csv")
+    r = rate(data, establishments="establishments", traded="traded")
+    s = rating_stability(data, establishments="establishments", traded="traded",
+                         shift=0, resample="none")
+    with open_store(db) as store:
+        run = save_rating(store, r, input_desc="worked example", stability=s)
+        got = store.con.execute(
+            "SELECT region_code, cluster_code, level, flag, stability, lq FROM "
+            "cluster_rating_results WHERE run_id = ? ORDER BY 1, 2, 3", [run]).df()
+        assert len(got) == len(data) * 4
+        strong = got[(got["level"] == "strong") & got["flag"]]
+        assert sorted(zip(strong["region_code"], strong["cluster_code"], strict=True)) == [
+            ("D", "Y"), ("E", "X")]
+        assert (got["stability"] == 1.0).all()
+        rs = store.con.execute("SELECT region_code, strength FROM cluster_region_strength "
+                               "WHERE run_id = ? ORDER BY 1", [run]).df()
+        assert rs["strength"].tolist() == [0, 0, 0, 0.5, 1.0]
+        params = store.con.execute("SELECT parameters FROM cluster_rating_runs WHERE "
+                                   "run_id = ?", [run]).fetchone()[0]
+        assert '"lq_percentile": 75.0' in params
+
+
+def test_cli_rate_file_to_each_format(tmp_path):
+    for ext in (".csv", ".xlsx", ".parquet"):
+        out = tmp_path / f"r{ext}"
+        res = runner.invoke(app, [
+            "clusters", "rate", "--preset", "us-cmp", "--input",
+            str(REF / "worked_example.csv"), "--region", "region", "--cluster", "cluster",
+            "--employment", "employment", "--establishments", "establishments",
+            "--traded", "traded", "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        back = {".csv": pd.read_csv, ".xlsx": pd.read_excel,
+                ".parquet": pd.read_parquet}[ext](out)
+        assert {"region", "cluster", "qualifying", "significant", "strong",
+                "strong_top_decile"} <= set(back.columns)
+        flags = back.set_index(["region", "cluster"])["strong"].astype(str)
+        assert flags[("E", "X")] == "True" and flags[("B", "Y")] == "False"
+    res = runner.invoke(app, ["clusters", "rate", "--preset", "eu-stars", "--input",
+                              str(REF / "worked_example.csv"), "--out",
+                              str(tmp_path / "eu.csv")])
+    assert res.exit_code == 0, res.output
+    assert "stars" in pd.read_csv(tmp_path / "eu.csv").columns
+
+
+def test_cli_rate_from_database_with_stability_stores_the_run(db, tmp_path):
+    res = runner.invoke(app, ["clusters", "define", "jilin-plan-2017", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["clusters", "list", "--db", str(db)])
+    assert res.exit_code == 0 and "jilin-plan-2017" in res.output
+    out = tmp_path / "db.csv"
+    res = runner.invoke(app, ["clusters", "rate", "--db", str(db), "--scheme",
+                              "jilin-plan-2017", "--year", "2016", "--stability",
+                              "--draws", "5", "--seed", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    back = pd.read_csv(out, dtype={"region": str})
+    assert "strong_stability" in back.columns
+    with open_store(db) as store:
+        n = store.con.execute("SELECT count(*) FROM cluster_ratings").fetchone()[0]
+        assert n == len(back) * 4
+
+
+def test_cli_targets_check_flags_jilin_and_stores(db, tmp_path):
+    actual = tmp_path / "actual.csv"
+    actual.write_text("target_id,year,value\nclusters_total,2015,140\n"
+                      "clusters_total,2016,150\n", encoding="utf-8")
+    out = tmp_path / "check.csv"
+    res = runner.invoke(app, ["targets", "check", "--targets", "jilin-2017", "--actual",
+                              str(actual), "--db", str(db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "add to 160" in res.output
+    back = pd.read_csv(out).set_index("target_id")
+    # line through (2015, 140), (2016, 150) reaches 160 in 2017 < 162: early warning
+    assert back.loc["clusters_total", "status"] == "at_risk"
+    assert back.loc["clusters_total", "projected"] == pytest.approx(160)
+    assert "early warning" in res.output
+    with open_store(db) as store:
+        assert store.con.execute("SELECT count(*) FROM plan_targets").fetchone()[0] == 20
+        assert store.con.execute("SELECT count(*) FROM target_checks").fetchone()[0] == 20
+
+
+def test_cli_errors_exit_2_without_traceback(tmp_path):
+    res = runner.invoke(app, ["clusters", "rate", "--input",
+                              str(REF / "worked_example.csv"), "--employment", "jobs"])
+    assert res.exit_code == 2
+    assert "jobs" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["targets", "check", "--targets", str(tmp_path / "x.yaml")])
+    assert res.exit_code == 2 and "not found" in res.output
+    res = runner.invoke(app, ["clusters", "rate", "--input",
+                              str(REF / "worked_example.csv"), "-t", "lq_percentile"])
+    assert res.exit_code == 2 and "name=number" in res.output
+
+
+def test_cli_derive_and_show(tmp_path):
+    rng = np.random.default_rng(0)
+    pattern = rng.lognormal(0, 1, size=(12, 2))
+    rows = []
+    for i in range(12):
+        for j, ind in enumerate(["13", "14", "15", "36", "37", "38"]):
+            rows.append((f"r{i}", ind, float(pattern[i, j // 3] * (10 + j))))
+    f = tmp_path / "emp.csv"
+    pd.DataFrame(rows, columns=["region", "industry", "employment"]).to_csv(f, index=False)
+    out = tmp_path / "derived.csv"
+    res = runner.invoke(app, ["clusters", "derive", "--input", str(f), "--k", "2",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "VS = 1.000" in res.output
+    back = pd.read_csv(out, dtype={"industry": str})
+    assert back.groupby("cluster")["industry"].apply(sorted).tolist() == [
+        ["13", "14", "15"], ["36", "37", "38"]]
+    res = runner.invoke(app, ["targets", "show", "jilin-2017"])
+    assert res.exit_code == 0 and "162" in res.output and "35.4" in res.output

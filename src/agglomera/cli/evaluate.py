@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typing_extensions import Self
 
 from agglomera.errors import SchemaError
 
@@ -179,17 +180,25 @@ def write_tables(out: Path, sheets: dict[str, pd.DataFrame]) -> None:
         first.to_parquet(out, index=False)
 
 
-def store_result(db: Path | None, measure: str, frame: pd.DataFrame, *, params: dict,
-                 desc: str, columns: dict[str, str], console: Console) -> None:
+def store_result(db: Path | None, measure: str, frame: pd.DataFrame | list[pd.DataFrame],
+                 *, params: dict, desc: str, columns: dict[str, str],
+                 console: Console) -> None:
+    """Store one run per table (a list stores scores and evidence as separate runs, so
+    that no row carries statistics that do not apply to it)."""
     if db is None:
         return
     from agglomera.store import open_store
 
+    frames = frame if isinstance(frame, list) else [frame]
+    runs = []
     with open_store(db) as st:
-        run = st.save_measure(measure, frame, parameters=json.dumps(params, default=str),
-                              input_desc=desc, columns=columns)
-    console.print(f"stored as {measure} run {run} in {db} (view measure_results)",
-                  markup=False, highlight=False)
+        for k, f in enumerate(frames):
+            p = params if len(frames) == 1 else {**params, "part": ["scores", "evidence"][k]
+                                                 if len(frames) == 2 else k}
+            runs.append(st.save_measure(measure, f, parameters=json.dumps(p, default=str),
+                                        input_desc=desc, columns=columns))
+    console.print(f"stored as {measure} run {', '.join(map(str, runs))} in {db} "
+                  "(view measure_results)", markup=False, highlight=False)
 
 
 def show(frame: pd.DataFrame, title: str, console: Console, rows: int = 20) -> None:
@@ -211,7 +220,7 @@ class Bar:
                                  transient=True, disable=not enabled)
         self.task = None
 
-    def __enter__(self) -> Bar:
+    def __enter__(self) -> Self:
         self.progress.__enter__()
         self.task = self.progress.add_task("", total=None)
         return self
@@ -332,9 +341,9 @@ def composite_cmd(
     ev = evidence.rename(columns={"indicator": "industry_code"})
     if ycol:
         ev["year"] = the_year
-    stored = pd.concat([table, ev[[c for c in ("region", "industry_code", "year", "raw_value",
-                                               "normalised", "weight", "contribution")
-                                   if c in ev.columns]]], ignore_index=True)
+    stored = [table, ev[[c for c in ("region", "industry_code", "year", "raw_value",
+                                     "normalised", "weight", "contribution")
+                         if c in ev.columns]]]
     store_result(db, "evaluate.composite", stored, params=params, desc=desc,
                  columns={"region": "region_code", "industry_code": "industry_code",
                           "year": "year"}, console=console)
@@ -490,10 +499,9 @@ def scorecard_cmd(
         console.print(f"scorecard: {len(sc.table):,} rows written to {out}", markup=False,
                       highlight=False)
     ev = evidence.rename(columns={"indicator": "industry_code"})
-    stored = pd.concat([sc.table.drop(columns=[c for c in ("name",) if c in sc.table]),
-                        ev[[c for c in ("year", "region", "industry_code", "raw_value",
-                                        "normalised", "weight", "contribution")
-                            if c in ev.columns]]], ignore_index=True)
+    stored = [sc.table.drop(columns=[c for c in ("name",) if c in sc.table]),
+              ev[[c for c in ("year", "region", "industry_code", "raw_value",
+                              "normalised", "weight", "contribution") if c in ev.columns]]]
     store_result(db, "evaluate.scorecard", stored,
                  params={"indicators": pol, "normalise": normalise, "weights": weights,
                          "aggregate": aggregate}, desc=desc,
@@ -549,7 +557,8 @@ def benchmark_cmd(
                            "peers": res.per_peer.reset_index()})
         console.print(f"benchmark: {len(table)} indicators written to {out}", markup=False,
                       highlight=False)
-    stored = table.rename(columns={"indicator": "industry_code"}).drop(
+    stored = table.rename(columns={"indicator": "industry_code", "value": "region_value",
+                                   "benchmark": "benchmark_value"}).drop(
         columns=[c for c in ("benchmark_regions", "name_zh", "name_en", "account", "polarity")
                  if c in table.columns])
     stored["behind"] = stored["behind"].astype(float)
@@ -585,7 +594,7 @@ def _structure(path: Path | None, db: Path | None, metric: str | None,
         cols = [c.lower() for c in map(str, s.columns)]
         if {"industry", "value"} <= set(cols) and len(s.columns) in (3, 4):
             s.columns = cols
-            rc = [c for c in cols if c not in ("industry", "value", "year")][0]
+            rc = next(c for c in cols if c not in ("industry", "value", "year"))
             if "year" in cols:
                 s = s[s["year"] == s["year"].max()]
             return s.pivot_table(index=rc, columns="industry", values="value", aggfunc="sum")

@@ -483,3 +483,16 @@ def test_ro_copy_is_independent(demo_db, tmp_path):
     with TestClient(create_app(path, read_only=True)) as a, \
             TestClient(create_app(path, read_only=True)) as b:
         assert a.get("/api/v1/info").json() == b.get("/api/v1/info").json()
+
+
+@pytest.mark.slow
+def test_geo_prefectures_match_boundaries(ro_client):
+    from agglomera.geo import boundaries
+
+    codes = ["210100", "210200", "220100"]
+    fc = ro_client.get("/api/v1/geo/prefecture",
+                       params=[("codes", c) for c in codes]).json()
+    assert [f["id"] for f in fc["features"]] == codes
+    ref = boundaries(level="prefecture", codes=codes)
+    assert [f["properties"]["name_zh"] for f in fc["features"]] == list(ref["name_zh"])
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in fc["features"])

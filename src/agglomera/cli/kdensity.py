@@ -173,3 +173,7 @@ def kdensity_cmd(
 def register(app: typer.Typer, friendly) -> None:
     """Add the command to the main Typer app."""
     app.command("kdensity")(friendly(kdensity_cmd))
+    # --engine/--source/--sample-size: establishments sampled where they are (issue 8)
+    from agglomera.cli.measure import add_kdensity_engine_options
+
+    add_kdensity_engine_options(app, friendly)

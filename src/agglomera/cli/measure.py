@@ -180,3 +180,291 @@ def run_measure(name: str, frame: pd.DataFrame, *, region: str, industry: str, v
             raise
         raise SchemaError(f"{name}: {exc}") from None
     return to_long(result, name)
+
+
+# ---------------------------------------------------------------------------------
+# --engine duckdb|spark: enterprise data read where they are (agglomera.backends)
+# ---------------------------------------------------------------------------------
+STATS_MEASURES = {
+    "ellison_glaeser": "ellison_glaeser_from_stats",
+    "maurel_sedillot": "maurel_sedillot_from_stats",
+    "coagglomeration": "coagglomeration_from_stats",
+    "litzenberger_sternberg": "litzenberger_sternberg_from_stats",
+    "colocation": "colocation_from_stats",
+}
+ENV_MASTER = "AGGLOMERA_SPARK_MASTER"
+ENV_CONF = "AGGLOMERA_SPARK_CONF"
+ENV_CONF_PREFIX = "AGGLOMERA_SPARK_CONF__"
+
+
+def read_spark_conf(path: Path | None, environ: dict[str, str] | None = None,
+                    ) -> dict[str, str]:
+    """Spark settings from a file of ``key=value`` lines (``#`` comments), after the
+    file named by ``$AGGLOMERA_SPARK_CONF`` and the variables
+    ``AGGLOMERA_SPARK_CONF__spark_executor_memory=8g`` (``_`` -> ``.``)."""
+    import os
+
+    env = dict(os.environ if environ is None else environ)
+    conf: dict[str, str] = {}
+    for key, val in sorted(env.items()):
+        if key.startswith(ENV_CONF_PREFIX) and len(key) > len(ENV_CONF_PREFIX):
+            conf[key[len(ENV_CONF_PREFIX):].replace("_", ".")] = val
+    files = [Path(env[ENV_CONF])] if env.get(ENV_CONF) else []
+    if path is not None:
+        files.append(path)
+    for file in files:
+        if not file.exists():
+            raise SchemaError(f"Spark config file {file} does not exist")
+        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            if "=" not in text:
+                raise SchemaError(f"{file}, line {n}: expected key=value; got {line!r}")
+            key, val = (s.strip() for s in text.split("=", 1))
+            if not key.startswith("spark."):
+                raise SchemaError(f"{file}, line {n}: Spark settings start with "
+                                  f"'spark.'; got {key!r}")
+            conf[key] = val
+    return conf
+
+
+def make_backend(engine: str, *, spark_master: str | None, spark_conf: Path | None):
+    """The backend for --engine (Spark settings from options, files and environment)."""
+    import os
+
+    from agglomera.backends import ENGINES, get_backend
+
+    if engine not in ENGINES:
+        raise SchemaError(f"--engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    if engine == "spark":
+        return get_backend("spark", spark_master=spark_master or os.environ.get(ENV_MASTER),
+                           spark_conf=read_spark_conf(spark_conf))
+    if spark_master or spark_conf:
+        raise SchemaError("--spark-master and --spark-conf need --engine spark")
+    return get_backend("duckdb")
+
+
+def run_on_backend(name: str, source: str, *, backend, region: str, industry: str,
+                   value: str, year: str | None, params: dict[str, object],
+                   sample_size: int, sample_id: str, status=None) -> pd.DataFrame:
+    """Run measure ``name`` on ``source`` through ``backend``: one SQL pass for the
+    sufficient statistics (or a per-industry sample for distance-based co-location),
+    then the measure in-process. Returns the long result."""
+    from agglomera import measures
+
+    func = measure_function(name)
+    kwargs = {k: pd.Series(v) if isinstance(v, dict) else v for k, v in params.items()}
+    say = status or (lambda text: None)
+    keys = [c for c in (year, region, industry) if c]
+    if name == "colocation" and any(k in kwargs for k in ("lon", "lat", "x", "y")):
+        coords = [kwargs[k] for k in ("lon", "lat", "x", "y") if k in kwargs]
+        say(f"sampling {sample_size:,} firms per industry 抽样 on {backend.name}")
+        smp = backend.sample(source, id=sample_id, by=[industry], k=sample_size,
+                             seed=int(kwargs.get("seed") or 0), columns=coords)
+        kwargs.setdefault("region", None)
+        say("computing 计算 colocation")
+        return to_long(_call(func, name, smp, industry=industry, **kwargs), name)
+    if name in STATS_MEASURES:
+        metrics = [] if name == "colocation" else [value]
+        say(f"aggregating 汇总 {', '.join(keys)} on {backend.name}")
+        stats = backend.aggregate(source, by=keys, metrics=metrics)
+        entry = getattr(measures, STATS_MEASURES[name])
+        opts = {"region": region, "industry": industry, **kwargs}
+        if name != "colocation":
+            opts.update(value=value, year=year)
+        elif year:
+            raise SchemaError("colocation has no year=; filter the source to one year")
+        say(f"computing 计算 {name}")
+        return to_long(_call(entry, name, stats, **opts), name)
+    if takes_plants(func):
+        raise SchemaError(f"{name} needs plant records and has no sufficient-statistics "
+                          f"entry point; measures with --source: {', '.join(STATS_MEASURES)}"
+                          " and the region x industry measures")
+    say(f"aggregating 汇总 {', '.join(keys)} on {backend.name}")
+    stats = backend.aggregate(source, by=keys, metrics=[value], fourth=False)
+    frame = stats.long(value)
+    say(f"computing 计算 {name}")
+    return run_measure(name, frame, region=region, industry=industry, value=value,
+                       year=year, params=params)
+
+
+def _call(func, name: str, data: object, **kwargs: object):
+    try:
+        return func(data, **kwargs)
+    except TypeError as exc:  # an option the entry point does not take
+        raise SchemaError(f"{name}: {exc}") from None
+
+
+def _extend_command(app, command: str, extra: list[inspect.Parameter], handler, friendly,
+                    optional: tuple[str, ...] = ()) -> None:
+    """Add options to an already registered command without touching its module: the
+    new callback takes the old parameters plus ``extra`` and calls
+    ``handler(original, kwargs)``. Parameters in ``optional`` get the default None."""
+    info = next((c for c in app.registered_commands
+                 if (c.name or getattr(c.callback, "__name__", "")) == command), None)
+    if info is None or info.callback is None:
+        return
+    original = info.callback
+    sig = inspect.signature(original, eval_str=True)
+    kw = inspect.Parameter.KEYWORD_ONLY  # called with keywords: order of defaults free
+    params = [p.replace(kind=kw, default=None) if p.name in optional
+              else p.replace(kind=kw) for p in sig.parameters.values()]
+    params += extra
+
+    def callback(**kwargs: object) -> None:
+        return handler(original, kwargs)
+
+    callback.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    callback.__annotations__ = {p.name: p.annotation for p in params}
+    callback.__doc__ = original.__doc__
+    callback.__name__ = getattr(original, "__name__", command)
+    info.callback = friendly(callback)
+
+
+def _engine_params(*, sample: bool) -> list[inspect.Parameter]:
+    from typing import Annotated
+
+    import typer
+
+    def opt(name: str, annotation: object, default: object) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                 annotation=annotation, default=default)
+
+    out = [
+        opt("engine", Annotated[str, typer.Option(
+            "--engine", help="Where enterprise records are read: duckdb (default) or "
+            "spark (extra agglomera\\[spark]); see docs/scaling.md.")], "duckdb"),
+        opt("source", Annotated[str | None, typer.Option(
+            "--source", help="Enterprise records where they are: parquet:PATH, "
+            "hive:db.table (Spark) or duckdb:DB[::table] (default view enterprises).")],
+            None),
+        opt("spark_master", Annotated[str | None, typer.Option(
+            "--spark-master", help=f"Spark master (yarn, local[4], k8s://...); also "
+            f"${ENV_MASTER}.")], None),
+        opt("spark_conf", Annotated[Path | None, typer.Option(
+            "--spark-conf", help=f"File of spark.key=value lines; also ${ENV_CONF} and "
+            f"{ENV_CONF_PREFIX}spark_executor_memory=8g.")], None),
+        opt("sample_id", Annotated[str, typer.Option(
+            "--id", help="Enterprise id column for samples (integers or text).")],
+            "enterprise_id"),
+    ]
+    if sample:
+        out.append(opt("sample_size", Annotated[int, typer.Option(
+            "--sample-size", help="Firms per industry in the hash-based sample used by "
+            "distance-based measures (identical on every engine).")], 2000))
+    return out
+
+
+def _status(enabled: bool = True):
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _measure_handler(original, kwargs: dict) -> None:
+    engine = kwargs.pop("engine")
+    source = kwargs.pop("source")
+    master, conf_file = kwargs.pop("spark_master"), kwargs.pop("spark_conf")
+    sample_id, sample_size = kwargs.pop("sample_id"), kwargs.pop("sample_size")
+    name = kwargs["name"]
+    if source is None and engine == "duckdb":
+        if master or conf_file:
+            raise SchemaError("--spark-master and --spark-conf need --engine spark")
+        return original(**kwargs)
+    if source is None:
+        raise SchemaError("--engine spark reads enterprise records where they are: give "
+                          "--source parquet:PATH or --source hive:db.table")
+    if kwargs.get("input") is not None or kwargs.get("store"):
+        raise SchemaError("--source replaces --input; --store is not available with "
+                          "--source (write the result with --out)")
+    from rich.table import Table
+
+    from agglomera.backends import Source
+
+    src = Source.parse(source)
+    view = src.kind == "duckdb" and src.table == "enterprises"
+    region = kwargs.get("region") or ("region_code" if view else "region")
+    industry = kwargs.get("industry") or ("industry_code" if view else "industry")
+    value = kwargs.get("value") or ("employment" if takes_plants(measure_function(name))
+                                    else "value")
+    params = dict(parse_param(p) for p in (kwargs.get("param") or []))
+    console = _status()
+    with console.status(f"{name}: starting {engine} 启动") as status:
+        backend = make_backend(engine, spark_master=master, spark_conf=conf_file)
+        try:
+            result = run_on_backend(name, src, backend=backend, region=region,
+                                    industry=industry, value=value,
+                                    year=kwargs.get("year"), params=params,
+                                    sample_size=sample_size, sample_id=sample_id,
+                                    status=lambda text: status.update(text))
+        finally:
+            backend.close()
+    out = kwargs.get("out")
+    from rich.console import Console
+    from rich.markup import escape
+
+    if out is not None:
+        write_output(result, out)
+        Console(soft_wrap=True).print(f"{name}: {len(result):,} rows written to {out} "
+                                      f"(engine {engine}, source {src})", markup=False,
+                                      highlight=False)
+        return
+    t = Table(title=f"{name} ({len(result):,} rows; {engine}: {escape(str(src))})")
+    for c in result.columns:
+        t.add_column(str(c))
+    for row in result.head(40).itertuples(index=False):
+        t.add_row(*[f"{v:.4g}" if isinstance(v, float) else escape(str(v)) for v in row])
+    Console(soft_wrap=True).print(t)
+
+
+def _kdensity_handler(original, kwargs: dict) -> None:
+    import tempfile
+
+    engine = kwargs.pop("engine")
+    source = kwargs.pop("source")
+    master, conf_file = kwargs.pop("spark_master"), kwargs.pop("spark_conf")
+    sample_id, sample_size = kwargs.pop("sample_id"), kwargs.pop("sample_size")
+    if source is None:
+        if engine != "duckdb" or master or conf_file:
+            raise SchemaError("--engine spark needs --source parquet:PATH or "
+                              "--source hive:db.table")
+        if kwargs.get("input") is None:
+            raise SchemaError("give the establishments with --input FILE or --source")
+        return original(**kwargs)
+    if kwargs.get("input") is not None or kwargs.get("reference") is not None:
+        raise SchemaError("--source replaces --input; a --reference file is not "
+                          "available with --source")
+    from agglomera.backends import Source
+
+    coords = [kwargs[k] for k in ("lon", "lat", "x", "y") if kwargs.get(k)]
+    cols = coords + ([kwargs["weight"]] if kwargs.get("weight") else [])
+    industry = kwargs.get("industry") or "industry"
+    console = _status()
+    with console.status(f"kdensity: sampling on {engine} 抽样"):
+        backend = make_backend(engine, spark_master=master, spark_conf=conf_file)
+        try:
+            smp = backend.sample(Source.parse(source), id=sample_id, by=[industry],
+                                 k=sample_size, seed=int(kwargs.get("seed") or 0),
+                                 columns=cols)
+        finally:
+            backend.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sample.parquet"
+        smp.drop(columns=["sample_hash", "sample_rank"]).to_parquet(path, index=False)
+        kwargs["input"] = path
+        return original(**kwargs)
+
+
+def add_engine_options(app, friendly) -> None:
+    """--engine/--source/--spark-* on ``agglomera measure`` (called while the CLI is
+    assembled; cli/main.py is not edited)."""
+    _extend_command(app, "measure", _engine_params(sample=True), _measure_handler,
+                    friendly)
+
+
+def add_kdensity_engine_options(app, friendly) -> None:
+    """--engine/--source/--sample-size on ``agglomera kdensity``: the establishments
+    are a hash-based sample per industry drawn where the data are."""
+    _extend_command(app, "kdensity", _engine_params(sample=True), _kdensity_handler,
+                    friendly, optional=("input",))

@@ -152,3 +152,7 @@ def register(app: typer.Typer, friendly) -> None:
     """Add the commands to the main Typer app."""
     app.command("screen")(friendly(screen_cmd))
     app.command("programmes")(friendly(programmes_cmd))
+    # --engine/--source on `agglomera measure` (registered just before this module)
+    from agglomera.cli.measure import add_engine_options
+
+    add_engine_options(app, friendly)

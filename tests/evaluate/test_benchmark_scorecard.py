@@ -138,10 +138,10 @@ def test_five_accounts_against_kunshan_published_figures():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(region="zz", against="b"), "region 'zz' not found"),
-    (dict(region="a", against="a"), "its own benchmark"),
-    (dict(region="a", against="b", polarity=None), "`polarity` is required"),
-    (dict(region="a", against="auto:x"), "integer k"),
+    ({"region": "zz", "against": "b"}, "region 'zz' not found"),
+    ({"region": "a", "against": "a"}, "its own benchmark"),
+    ({"region": "a", "against": "b", "polarity": None}, "`polarity` is required"),
+    ({"region": "a", "against": "auto:x"}, "integer k"),
 ])
 def test_benchmark_errors(kwargs, message):
     kw = {"indicators": "gdp", "polarity": POL, **kwargs}

@@ -40,7 +40,7 @@ def test_ahp_matches_saaty_1990_house_example():
     assert r.consistency_ratio == pytest.approx(0.169, abs=5e-4)
     assert r.random_index == 1.41
     assert not r.consistent
-    assert list(r.weights.index)[0] == "size"
+    assert next(iter(r.weights.index)) == "size"
 
 
 def test_ahp_hand_cases():
@@ -226,9 +226,9 @@ def panel(n: int = 30, k: int = 4, seed: int = 0) -> pd.DataFrame:
 def test_monte_carlo_is_reproducible_and_chunk_free():
     f = panel()
     pol = dict.fromkeys(f.columns, "higher")
-    kw = dict(indicators=list(f.columns), polarity=pol, normalise=["minmax", "distance"],
-              weights=["equal", "entropy", "critic"], aggregate=["linear", "topsis"],
-              monte_carlo=300, seed=5)
+    kw = {"indicators": list(f.columns), "polarity": pol, "normalise": ["minmax", "distance"],
+              "weights": ["equal", "entropy", "critic"], "aggregate": ["linear", "topsis"],
+              "monte_carlo": 300, "seed": 5}
     a = composite_index(f, **kw)
     b = composite_index(f, chunk=7, **kw)
     pd.testing.assert_frame_equal(a.rank_interval, b.rank_interval)
@@ -304,8 +304,8 @@ def test_rankings_invariant_to_row_order(seed, perm_seed, norm, w, agg):
     pol = {"i0": "higher", "i1": "lower", "i2": "higher"}
     if norm == "vector" and agg == "linear":
         pol = dict.fromkeys(pol, "higher")
-    kw = dict(indicators=list(f.columns), polarity=pol, normalise=norm, weights=w,
-              aggregate=agg)
+    kw = {"indicators": list(f.columns), "polarity": pol, "normalise": norm, "weights": w,
+              "aggregate": agg}
     a = composite_index(f, **kw)
     perm = np.random.default_rng(perm_seed).permutation(len(f))
     b = composite_index(f.iloc[perm], **kw)
@@ -320,8 +320,8 @@ def test_rankings_invariant_to_row_order(seed, perm_seed, norm, w, agg):
 def test_scores_invariant_to_the_unit_of_an_indicator(seed, factor, norm, agg):
     f = panel(8, 3, seed=seed)
     pol = dict.fromkeys(f.columns, "higher")
-    kw = dict(indicators=list(f.columns), polarity=pol, normalise=norm, aggregate=agg,
-              weights="entropy")
+    kw = {"indicators": list(f.columns), "polarity": pol, "normalise": norm, "aggregate": agg,
+              "weights": "entropy"}
     a = composite_index(f, **kw)
     b = composite_index(f.assign(i1=f.i1 * factor), **kw)
     np.testing.assert_allclose(a.scores, b.scores, rtol=1e-9, atol=1e-12)

@@ -141,7 +141,7 @@ def test_sbm_equals_single_lp_and_tone_theorem(vrs):
 
 def test_sbm_oriented_bounds_non_oriented():
     f, _, _ = random_data(8, n=25)
-    kw = dict(inputs=["x0", "x1"], outputs=["y0", "y1"], model="sbm")
+    kw = {"inputs": ["x0", "x1"], "outputs": ["y0", "y1"], "model": "sbm"}
     none = dea(f, orientation="none", **kw).scores
     inp = dea(f, orientation="input", **kw).scores
     out = dea(f, orientation="output", **kw).scores
@@ -174,7 +174,7 @@ def test_peers_reconstruct_the_projection():
 
 def test_bootstrap_is_reproducible_and_ordered():
     f, _, _ = random_data(2, n=15)
-    kw = dict(inputs=["x0", "x1"], outputs=["y0", "y1"], model="bcc", bootstrap=15, seed=4)
+    kw = {"inputs": ["x0", "x1"], "outputs": ["y0", "y1"], "model": "bcc", "bootstrap": 15, "seed": 4}
     a = dea(f, **kw)
     b = dea(f, **kw)
     pd.testing.assert_frame_equal(a.bootstrap, b.bootstrap)
@@ -203,8 +203,8 @@ def test_bootstrap_intervals_cover_true_efficiency():
        factor=st.floats(1e-3, 1e3), model=st.sampled_from(["ccr", "bcc", "sbm"]))
 def test_scores_bounded_efficient_at_one_and_units_invariant(seed, col, factor, model):
     f, _, _ = random_data(seed, n=15)
-    kw = dict(inputs=["x0", "x1"], outputs=["y0", "y1"], model=model,
-              orientation="none" if model == "sbm" else "input")
+    kw = {"inputs": ["x0", "x1"], "outputs": ["y0", "y1"], "model": model,
+              "orientation": "none" if model == "sbm" else "input"}
     base = dea(f, **kw).scores
     assert (base > 0).all() and (base <= 1 + 1e-9).all()
     assert np.isclose(base.max(), 1.0)
@@ -214,12 +214,12 @@ def test_scores_bounded_efficient_at_one_and_units_invariant(seed, col, factor, 
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(inputs="x0", outputs="x0"), "both an input and an output"),
-    (dict(inputs="x0", outputs="y0", model="dea"), "`model` must be one of"),
-    (dict(inputs="x0", outputs="y0", orientation="none"), "`orientation` must be one of"),
-    (dict(inputs="x0", outputs="y0", model="sbm", bootstrap=5), "radial models"),
-    (dict(inputs="nope", outputs="y0"), "not found"),
-    (dict(inputs="x0", outputs="y0", model="ccr", rts="vrs"), "contradicts"),
+    ({"inputs": "x0", "outputs": "x0"}, "both an input and an output"),
+    ({"inputs": "x0", "outputs": "y0", "model": "dea"}, "`model` must be one of"),
+    ({"inputs": "x0", "outputs": "y0", "orientation": "none"}, "`orientation` must be one of"),
+    ({"inputs": "x0", "outputs": "y0", "model": "sbm", "bootstrap": 5}, "radial models"),
+    ({"inputs": "nope", "outputs": "y0"}, "not found"),
+    ({"inputs": "x0", "outputs": "y0", "model": "ccr", "rts": "vrs"}, "contradicts"),
 ])
 def test_bad_options_are_clear_errors(kwargs, message):
     f, _, _ = random_data(1, n=5)

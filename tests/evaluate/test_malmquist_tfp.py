@@ -41,7 +41,7 @@ def test_malmquist_matches_hand_computed_case():
 
 def test_malmquist_identities_on_a_random_panel():
     p = random_panel()
-    kw = dict(inputs=["x1", "x2"], outputs=["y1", "y2"])
+    kw = {"inputs": ["x1", "x2"], "outputs": ["y1", "y2"]}
     r = malmquist(p, vrs_decomposition=True, **kw)
     t = r.table
     np.testing.assert_allclose(t.malmquist, t.effch * t.techch, rtol=1e-12)
@@ -132,9 +132,9 @@ def test_tfp_from_investment_builds_capital_per_region():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(capital="K", investment="I"), "exactly one of"),
-    (dict(investment="I"), "depreciation"),
-    (dict(capital="K", capital_share=1.2), r"in \(0, 1\)"),
+    ({"capital": "K", "investment": "I"}, "exactly one of"),
+    ({"investment": "I"}, "depreciation"),
+    ({"capital": "K", "capital_share": 1.2}, r"in \(0, 1\)"),
 ])
 def test_tfp_errors(kwargs, message):
     f = pd.DataFrame({"region": ["a", "a"], "year": [1, 2], "Y": [1.0, 2.0],

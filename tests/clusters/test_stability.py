@@ -51,7 +51,8 @@ def test_no_perturbation_means_full_stability(example):
 
 
 def test_resampling_is_seeded_and_keeps_absent_cells_absent(example):
-    kw = dict(establishments="establishments", traded="traded", draws=30, shift=0)
+    kw = {"establishments": "establishments", "traded": "traded", "draws": 30,
+          "shift": 0}
     a = rating_stability(example, seed=11, **kw).to_frame()
     b = rating_stability(example, seed=11, **kw).to_frame()
     pd.testing.assert_frame_equal(a, b)

@@ -128,8 +128,8 @@ def test_plan_file_errors(tmp_path):
          "kind must be one of"),
         ("deadline_year: 2020\ntargets:\n  - {id: a, kind: count, target: x}\n",
          "must be a number"),
-        ("deadline_year: 2020\ntargets:\n  - {id: a, kind: count, target: 1}\n"
-         "  - {id: a, kind: count, target: 2}\n", "appears twice"),
+        (("deadline_year: 2020\ntargets:\n  - {id: a, kind: count, target: 1}\n"
+          "  - {id: a, kind: count, target: 2}\n"), "appears twice"),
         ("deadline_year: 20.5\ntargets:\n  - {id: a, kind: count, target: 1}\n",
          "must be a year"),
         ("deadline_year: 2020\ntargets:\n  - {id: a, kind: count, target: 1, foo: 2}\n",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -29,7 +29,7 @@ targets_app = typer.Typer(no_args_is_help=True,
 PRESET_HELP = "us-cmp | eu-stars | lq-growth | output-tiers"
 
 
-def _db_path(db: Optional[Path]) -> Path:
+def _db_path(db: Path | None) -> Path:
     from agglomera.config import Settings
 
     return db if db is not None else Settings().db
@@ -81,8 +81,8 @@ def _write(frame, path: Path) -> None:
 # ---- clusters ------------------------------------------------------------------------
 def define_cmd(
     source: Annotated[str, typer.Argument(help="Preset (us-cmp, us-cmp-subclusters, jilin-plan-2017) or a YAML/CSV/Excel file.")],
-    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file to store the definitions in.")] = None,
-    scheme: Annotated[Optional[str], typer.Option(help="Name of the set (tables; default: file name).")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB file to store the definitions in.")] = None,
+    scheme: Annotated[str | None, typer.Option(help="Name of the set (tables; default: file name).")] = None,
     industry_scheme: Annotated[str, typer.Option("--industry-scheme", help="Classification of a table's industry codes.")] = "GB/T 4754-2017",
     vintage: Annotated[int, typer.Option(help="NAICS vintage of the us-cmp preset.")] = 2012,
 ) -> None:
@@ -105,8 +105,8 @@ def define_cmd(
 
 
 def list_cmd(
-    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB file.")] = None,
-    scheme: Annotated[Optional[str], typer.Option(help="Show the clusters of this stored (or preset) set.")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB file.")] = None,
+    scheme: Annotated[str | None, typer.Option(help="Show the clusters of this stored (or preset) set.")] = None,
 ) -> None:
     """List presets and stored cluster definitions (集群定义列表)."""
     import pandas as pd
@@ -139,21 +139,21 @@ def list_cmd(
 
 def derive_cmd(
     k: Annotated[int, typer.Option("--k", help="Number of clusters.")],
-    input: Annotated[Optional[Path], typer.Option("--input", help="Region x industry employment: long CSV/Excel/Parquet.")] = None,
-    db: Annotated[Optional[Path], typer.Option("--db", help="Read observations (GB/T 4754-2017 divisions) from this database; store the result there.")] = None,
+    input: Annotated[Path | None, typer.Option("--input", help="Region x industry employment: long CSV/Excel/Parquet.")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Read observations (GB/T 4754-2017 divisions) from this database; store the result there.")] = None,
     region: Annotated[str, typer.Option(help="Region column.")] = "region",
     industry: Annotated[str, typer.Option(help="Industry column.")] = "industry",
     value: Annotated[str, typer.Option(help="Employment column.")] = "employment",
     metric: Annotated[str, typer.Option(help="Metric read from --db.")] = "employment",
-    year: Annotated[Optional[int], typer.Option(help="Year read from --db (required with --db).")] = None,
+    year: Annotated[int | None, typer.Option(help="Year read from --db (required with --db).")] = None,
     method: Annotated[str, typer.Option(help="hierarchical | kmeans")] = "hierarchical",
     relatedness: Annotated[str, typer.Option(help="lq-correlation | share-correlation | coagglomeration")] = "lq-correlation",
-    io: Annotated[Optional[Path], typer.Option("--io", help="Input-output flows, industry x industry CSV (first column: industry).")] = None,
+    io: Annotated[Path | None, typer.Option("--io", help="Input-output flows, industry x industry CSV (first column: industry).")] = None,
     io_weight: Annotated[float, typer.Option("--io-weight")] = 0.5,
     linkage: Annotated[str, typer.Option(help="Hierarchical linkage.")] = "average",
-    seed: Annotated[Optional[int], typer.Option(help="Seed of k-means.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of k-means.")] = None,
     scheme: Annotated[str, typer.Option(help="Name of the derived set.")] = "derived",
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="Per-industry assignment and validation scores (.csv/.xlsx/.parquet).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Per-industry assignment and validation scores (.csv/.xlsx/.parquet).")] = None,
 ) -> None:
     """Derive clusters of related industries from co-location (DPS 2016) (推导集群)."""
     import pandas as pd
@@ -232,26 +232,26 @@ class _Bar:
 
 def rate_cmd(
     preset: Annotated[str, typer.Option(help=PRESET_HELP)] = "us-cmp",
-    input: Annotated[Optional[Path], typer.Option("--input", help="Region x cluster table (CSV/Excel/Parquet).")] = None,
-    db: Annotated[Optional[Path], typer.Option("--db", help="Database: input (with --scheme) and where results are stored.")] = None,
-    scheme: Annotated[Optional[str], typer.Option(help="Stored cluster definitions used to aggregate observations from --db.")] = None,
+    input: Annotated[Path | None, typer.Option("--input", help="Region x cluster table (CSV/Excel/Parquet).")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Database: input (with --scheme) and where results are stored.")] = None,
+    scheme: Annotated[str | None, typer.Option(help="Stored cluster definitions used to aggregate observations from --db.")] = None,
     metric: Annotated[str, typer.Option(help="Metric aggregated from --db.")] = "employment",
-    establishments_metric: Annotated[Optional[str], typer.Option("--establishments-metric", help="Metric of establishment counts in --db (e.g. enterprises).")] = None,
+    establishments_metric: Annotated[str | None, typer.Option("--establishments-metric", help="Metric of establishment counts in --db (e.g. enterprises).")] = None,
     region: Annotated[str, typer.Option(help="Region column.")] = "region",
     cluster: Annotated[str, typer.Option(help="Cluster column.")] = "cluster",
     employment: Annotated[str, typer.Option(help="Employment column.")] = "employment",
-    establishments: Annotated[Optional[str], typer.Option(help="Establishments column.")] = None,
-    lq: Annotated[Optional[str], typer.Option("--lq", help="Location-quotient column (else computed).")] = None,
-    traded: Annotated[Optional[str], typer.Option(help="Traded flag column (true/false, Traded/Local).")] = None,
-    year: Annotated[Optional[str], typer.Option(help="Year column (file), or the year to read (--db).")] = None,
-    value: Annotated[Optional[str], typer.Option(help="Output column (output-tiers).")] = None,
-    threshold: Annotated[Optional[list[str]], typer.Option("--threshold", "-t", help="Override a threshold: name=value (repeatable), e.g. lq_percentile=80.")] = None,
+    establishments: Annotated[str | None, typer.Option(help="Establishments column.")] = None,
+    lq: Annotated[str | None, typer.Option("--lq", help="Location-quotient column (else computed).")] = None,
+    traded: Annotated[str | None, typer.Option(help="Traded flag column (true/false, Traded/Local).")] = None,
+    year: Annotated[str | None, typer.Option(help="Year column (file), or the year to read (--db).")] = None,
+    value: Annotated[str | None, typer.Option(help="Output column (output-tiers).")] = None,
+    threshold: Annotated[list[str] | None, typer.Option("--threshold", "-t", help="Override a threshold: name=value (repeatable), e.g. lq_percentile=80.")] = None,
     stability: Annotated[bool, typer.Option("--stability/--no-stability", help="Also measure how often each flag holds under perturbation.")] = False,
     draws: Annotated[int, typer.Option(help="Resampled data sets for --stability.")] = 200,
     shift: Annotated[float, typer.Option(help="Threshold shift in percentile points for --stability.")] = 5.0,
     resample: Annotated[str, typer.Option(help="poisson | multinomial | none")] = "poisson",
-    seed: Annotated[Optional[int], typer.Option(help="Random seed for --stability.")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="Result table: .csv, .xlsx, .parquet (or .dta).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed for --stability.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Result table: .csv, .xlsx, .parquet (or .dta).")] = None,
 ) -> None:
     """Rate clusters: strong clusters (US CMP), stars (EU), quadrants, tiers (集群评级)."""
     import pandas as pd
@@ -357,13 +357,13 @@ STATUS_ZH = {"met": "已完成", "on_track": "按期可完成", "at_risk": "预�
 
 def check_cmd(
     targets: Annotated[str, typer.Option("--targets", help="Targets YAML, or a bundled plan (jilin-2017).")],
-    db: Annotated[Optional[Path], typer.Option("--db", help="Read level/share actuals from observations; store the check.")] = None,
-    actual: Annotated[Optional[Path], typer.Option("--actual", help="Actual values: target_id, year, value (CSV/Excel/Parquet).")] = None,
-    clusters_file: Annotated[Optional[Path], typer.Option("--clusters", help="Cluster list (cluster, category, output, year) to count clusters by category and tier.")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Read level/share actuals from observations; store the check.")] = None,
+    actual: Annotated[Path | None, typer.Option("--actual", help="Actual values: target_id, year, value (CSV/Excel/Parquet).")] = None,
+    clusters_file: Annotated[Path | None, typer.Option("--clusters", help="Cluster list (cluster, category, output, year) to count clusters by category and tier.")] = None,
     output_unit: Annotated[float, typer.Option("--output-unit", help="Yuan per unit of the cluster list's output (1e8 for 亿元).")] = 1.0,
     method: Annotated[str, typer.Option(help="Projection: linear | compound")] = "linear",
-    as_of: Annotated[Optional[int], typer.Option("--as-of", help="Current year (default: latest actual).")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="Check table: .csv, .xlsx, .parquet.")] = None,
+    as_of: Annotated[int | None, typer.Option("--as-of", help="Current year (default: latest actual).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Check table: .csv, .xlsx, .parquet.")] = None,
 ) -> None:
     """Check a plan: consistency, actual against target, projection, early warning (目标考核)."""
     import pandas as pd

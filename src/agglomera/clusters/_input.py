@@ -149,11 +149,28 @@ def group_quantile(values: np.ndarray, groups: np.ndarray, mask: np.ndarray,
                    q: float) -> np.ndarray:
     r"""Per row, the ``q``-quantile (linear interpolation, numpy/Hyndman-Fan type 7)
     of ``values`` among the rows of its group where ``mask`` holds; NaN for a group
-    with no such row."""
+    with no such row. ``groups`` are integer codes 0..G-1.
+
+    With the group's sorted values :math:`x_{(0)} \le \dots \le x_{(n-1)}`,
+    :math:`h = (n-1)q` and :math:`Q = x_{(\lfloor h \rfloor)} + (h - \lfloor h
+    \rfloor)(x_{(\lfloor h \rfloor + 1)} - x_{(\lfloor h \rfloor)})`.
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
     out = np.full(len(values), np.nan)
     if not mask.any():
         return out
-    sel = pd.Series(values[mask]).groupby(groups[mask], sort=False)
-    thresholds = sel.quantile(q, interpolation="linear")
-    mapped = pd.Series(groups).map(thresholds)
-    return mapped.to_numpy(dtype=float, na_value=np.nan)
+    v, g = values[mask], groups[mask]
+    order = np.lexsort((v, g))
+    v_sorted = v[order]
+    counts = np.bincount(g, minlength=n_groups)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 0
+    h = (counts[has] - 1) * q
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, counts[has] - 1)
+    a = v_sorted[starts[has] + lo]
+    b = v_sorted[starts[has] + hi]
+    per_group = np.full(n_groups, np.nan)
+    per_group[has] = a + (h - lo) * (b - a)
+    return per_group[groups]

@@ -157,7 +157,8 @@ def _gbt_codes() -> set[str]:
 def _finish(scheme: str, t: pd.DataFrame, source: str) -> ClusterDefinitions:
     t = t.copy()
     t["scheme"] = scheme
-    t["source"] = t["source"] if "source" in t else source
+    if "source" not in t:
+        t["source"] = source
     for col in DEFINITION_COLUMNS:
         if col not in t:
             t[col] = None

@@ -128,7 +128,15 @@ def _thresholds(preset: str, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group_codes(c: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Integer codes 0..G-1 of the combinations of ``keys``."""
+    if len(keys) == 1:
+        return pd.factorize(c[keys[0]])[0]
     return c.groupby(keys, sort=False).ngroup().to_numpy()
+
+
+def _group_sum(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per row, the sum of ``x`` over the rows with the same code."""
+    return np.bincount(codes, weights=x)[codes]
 
 
 def _lq(c: pd.DataFrame, base: np.ndarray) -> np.ndarray:
@@ -137,11 +145,10 @@ def _lq(c: pd.DataFrame, base: np.ndarray) -> np.ndarray:
     emp = c["employment"].to_numpy(dtype=float)
     use = base & ~np.isnan(emp)
     e = np.where(use, emp, 0.0)
-    yr = [c["year"]] if "year" in c else []
-    by_region = pd.Series(e).groupby([c["region"], *yr]).transform("sum").to_numpy()
-    by_cluster = pd.Series(e).groupby([c["cluster"], *yr]).transform("sum").to_numpy()
-    total = (pd.Series(e).groupby(yr[0]).transform("sum").to_numpy() if yr
-             else np.full(len(e), e.sum()))
+    yr = ["year"] if "year" in c else []
+    by_region = _group_sum(e, _group_codes(c, ["region", *yr]))
+    by_cluster = _group_sum(e, _group_codes(c, ["cluster", *yr]))
+    total = (_group_sum(e, _group_codes(c, yr)) if yr else np.full(len(e), e.sum()))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (emp / by_region) / (by_cluster / total)
     return np.where(base & np.isfinite(out), out, np.nan)
@@ -192,8 +199,8 @@ def _eu_flags(c: pd.DataFrame, th: dict[str, float]) -> pd.DataFrame:
     lq = c["lq"].to_numpy(dtype=float) if "lq" in c else _lq(c, np.ones(n, dtype=bool))
     known = ~np.isnan(emp) & (~np.isnan(lq) if "lq" in c else True)
     e = np.where(np.isnan(emp), 0.0, emp)
-    yr = [c["year"]] if "year" in c else []
-    region_total = pd.Series(e).groupby([c["region"], *yr]).transform("sum").to_numpy()
+    yr = ["year"] if "year" in c else []
+    region_total = _group_sum(e, _group_codes(c, ["region", *yr]))
     with np.errstate(divide="ignore", invalid="ignore"):
         focus = np.where(known, emp / region_total, np.nan)
     present = known & (emp > 0) & ~np.isnan(lq)

@@ -216,7 +216,7 @@ def rating_stability(
             groups = (c["year"].to_numpy() if "year" in c else np.zeros(len(e), int))
             for yv in np.unique(groups):
                 sel = groups == yv
-                total = int(round(e[sel].sum()))
+                total = int(np.rint(e[sel].sum()))
                 if total > 0:
                     new[sel] = rng.multinomial(total, e[sel] / e[sel].sum())
         d["employment"] = np.where(known, new, np.nan)

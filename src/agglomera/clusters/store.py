@@ -123,8 +123,8 @@ def save_rating(store, result: RatingResult, *, input_desc: str,
                      else pd.array([pd.NA] * len(f), dtype="Int64")),
             "level": level,
             "flag": f[level].astype("boolean"),
-            "employment": f["employment"] if "employment" in f else np.nan,
-            "lq": f["lq"] if "lq" in f else (f["lq_end"] if "lq_end" in f else np.nan),
+            "employment": f.get("employment", np.nan),
+            "lq": f.get("lq", f.get("lq_end", np.nan)),
         })
         if stab is not None:
             idx = [tuple(x) for x in zip(f[region], f[cluster],

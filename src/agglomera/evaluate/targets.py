@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,16 +25,16 @@ from agglomera.errors import SchemaError
 
 __all__ = [
     "KINDS",
-    "actuals_from_clusters",
-    "actuals_from_store",
-    "save_check",
-    "save_plan",
     "Plan",
     "PlanProblem",
     "TargetCheck",
+    "actuals_from_clusters",
+    "actuals_from_store",
     "bundled_plans",
     "check_targets",
     "load_targets",
+    "save_check",
+    "save_plan",
 ]
 
 KINDS = ("count", "level", "share")

@@ -132,9 +132,9 @@ def measures_from(st):
                 st, year="year", area=area, population=pop).to_frame(),
             "colocation": m.colocation_from_stats(cells, permutations=49,
                                                   seed=1).to_frame(),
-            "location_quotient": pd.DataFrame(m.location_quotient(
+            "location_quotient": m.location_quotient(
                 st.long("employment"), region="region", industry="industry",
-                value="employment", year="year", missing="zero").values),
+                value="employment", year="year", missing="zero"),
         }
 
 

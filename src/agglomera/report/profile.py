@@ -479,7 +479,7 @@ def maps_section(con, region: str, indicators: pd.DataFrame, provinces,
         cand["_pref"] = [0 if m in shown else 1 for m in cand.metric]
         cand["_order"] = [PREFERRED_METRICS.index(m) if m in PREFERRED_METRICS else 99
                           for m in cand.metric]
-        cand["_order"] = [0 if m == "per_capita_gdp" else o
+        cand["_order"] = [-1 if m == "per_capita_gdp" else o
                           for m, o in zip(cand.metric, cand._order, strict=True)]
         cand = cand[cand.n >= 5].sort_values(["_pref", "_order", "n", "year"],
                                              ascending=[True, True, False, False])

@@ -7,7 +7,8 @@ with ``d <= cutoff`` adds ``w[a] w[b] (1 - f)`` to bin ``i`` and ``w[a] w[b] f``
 ``i + 1``, where ``d / bin_width = i + f`` (bin ``i`` is centred on ``i * bin_width``).
 
 ``coords`` are 3-D: unit vectors on the sphere when ``geo`` is true (the distance is
-then the great-circle arc ``2 radius asin(chord / 2)``), or planar coordinates (the
+then the great-circle arc ``2 radius asin(chord / 2)``; the kernel uses the Taylor
+series of asin when every kept chord is short enough, see ``ASIN_SERIES_MAX``), or planar coordinates (the
 third column is ignored). Pairs are pruned with a sweep along the first coordinate (sorted,
 stable): two points further apart than ``cutoff`` in that coordinate are never
 compared. Each simulation is one task of a ``prange`` loop and is summed in a fixed
@@ -26,11 +27,25 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
+#: Below this half-chord, asin is evaluated by its Taylor series to s**11 (relative error
+#: < 1e-10 at 0.2, i.e. < 0.3 m at 2,500 km), which the compiler can vectorise.
+ASIN_SERIES_MAX = 0.2
+
+
+@njit(cache=True, fastmath=True)
+def _asin_series(s):
+    s2 = s * s
+    return s * (1.0 + s2 * (1.0 / 6.0 + s2 * (3.0 / 40.0 + s2 * (5.0 / 112.0 + s2 * (
+        35.0 / 1152.0 + s2 * (63.0 / 2816.0))))))
+
+
+@njit(parallel=True, cache=True, fastmath=True)
 def pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius):
     """Linearly binned pair-distance histogram of each row of ``sel`` (see module doc).
 
     Requires ``n_bins >= floor(cutoff / bin_width) + 2`` (then no pair falls outside).
+    Two passes per point: the distances to the points inside the sweep window are
+    computed into a buffer (vectorised), then binned.
     """
     n_sim, k = sel.shape
     hist = np.zeros((n_sim, n_bins))
@@ -41,6 +56,11 @@ def pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius)
     else:
         chord_cut = cutoff
     cut2 = chord_cut * chord_cut
+    series = geo and chord_cut / 2.0 <= ASIN_SERIES_MAX
+    dump = float(n_bins)  # pairs beyond the cutoff are binned here and dropped
+    scale = 2.0 * radius * inv
+    # never write outside the row, even if n_bins is too small for the cutoff
+    limit = min(cutoff * inv, n_bins - 1.0)
     for s in prange(n_sim):
         px = np.empty(k)
         for a in range(k):
@@ -56,49 +76,49 @@ def pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius)
             ys[a] = coords[i, 1]
             zs[a] = coords[i, 2]
             ws[a] = w[order[a]]
-        row = np.zeros(n_bins)
-        if geo:
-            for a in range(k):
-                xa = xs[a]
-                ya = ys[a]
-                za = zs[a]
-                wa = ws[a]
-                for b in range(a + 1, k):
-                    dx = xs[b] - xa
-                    if dx > chord_cut:
-                        break
-                    dy = ys[b] - ya
-                    dz = zs[b] - za
-                    d2 = dx * dx + dy * dy + dz * dz
-                    if d2 <= cut2:
-                        half = 0.5 * math.sqrt(d2)
-                        d = 2.0 * radius * math.asin(min(half, 1.0))
-                        if d <= cutoff:
-                            pos = d * inv
-                            ib = int(pos)
-                            f = pos - ib
-                            ww = wa * ws[b]
-                            row[ib] += ww - ww * f
-                            row[ib + 1] += ww * f
-        else:
-            for a in range(k):
-                xa = xs[a]
-                ya = ys[a]
-                wa = ws[a]
-                for b in range(a + 1, k):
-                    dx = xs[b] - xa
-                    if dx > chord_cut:
-                        break
-                    dy = ys[b] - ya
+        row = np.zeros(n_bins + 2)
+        buf = np.empty(k)
+        for a in range(k):
+            xa = xs[a]
+            ya = ys[a]
+            za = zs[a]
+            wa = ws[a]
+            e = a + 1
+            while e < k and xs[e] - xa <= chord_cut:
+                e += 1
+            m = e - a - 1
+            if not geo:
+                for t in range(m):
+                    dx = xs[a + 1 + t] - xa
+                    dy = ys[a + 1 + t] - ya
                     d2 = dx * dx + dy * dy
-                    if d2 <= cut2:
-                        pos = math.sqrt(d2) * inv
-                        ib = int(pos)
-                        f = pos - ib
-                        ww = wa * ws[b]
-                        row[ib] += ww - ww * f
-                        row[ib + 1] += ww * f
-        hist[s] = row
+                    buf[t] = math.sqrt(d2) * inv if d2 <= cut2 else dump
+            elif series:
+                for t in range(m):
+                    dx = xs[a + 1 + t] - xa
+                    dy = ys[a + 1 + t] - ya
+                    dz = zs[a + 1 + t] - za
+                    d2 = dx * dx + dy * dy + dz * dz
+                    buf[t] = _asin_series(0.5 * math.sqrt(d2)) * scale if (
+                        d2 <= cut2) else dump
+            else:
+                for t in range(m):
+                    dx = xs[a + 1 + t] - xa
+                    dy = ys[a + 1 + t] - ya
+                    dz = zs[a + 1 + t] - za
+                    d2 = dx * dx + dy * dy + dz * dz
+                    buf[t] = math.asin(min(0.5 * math.sqrt(d2), 1.0)) * scale if (
+                        d2 <= cut2) else dump
+            for t in range(m):
+                pos = buf[t]
+                if pos > limit:
+                    continue
+                ib = int(pos)
+                f = pos - ib
+                ww = wa * ws[a + 1 + t]
+                row[ib] += ww - ww * f
+                row[ib + 1] += ww * f
+        hist[s] = row[:n_bins]
     return hist
 
 

@@ -384,7 +384,11 @@ def rate(
        Studies* 37(6-7), 549-578. doi:10.1080/0034340032000108688
     .. [3] Ketels, C. H. M., & Sölvell, Ö. (2006). *Clusters in the EU-10 new member
        countries*. Europe INNOVA / European Cluster Observatory, European Commission,
-       DG Enterprise and Industry.
+       DG Enterprise and Industry; star criteria as stated on the Observatory's
+       methodology page (clusterobservatory.eu, index.php?id=49). See also Sölvell,
+       Ö., Ketels, C., & Lindqvist, G. (2008). Industrial specialization and regional
+       clusters in the ten new EU member states. *Competitiveness Review* 18(1/2),
+       104-130. doi:10.1108/10595420810874655
     .. [4] Hyndman, R. J., & Fan, Y. (1996). Sample quantiles in statistical packages.
        *The American Statistician* 50(4), 361-365. doi:10.1080/00031305.1996.10473566
 

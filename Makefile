@@ -10,16 +10,18 @@ export AGGLOMERA_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 
 venv: $(STAMP)
 
-# Browser tests drive Debian's Chromium; the PDF report test renders pages with pdftoppm.
+# Browser tests drive Debian's Chromium; the PDF report test renders pages with pdftoppm;
+# Chinese text in PDF reports needs a CJK font (fonts-wqy-microhei).
 # Installed from Debian's packages when missing (needs root, as in CI); skipped otherwise,
 # and the tests that need them then say so and skip.
 sysdeps:
-	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || \
+	    ! (fc-list :lang=zh 2>/dev/null | grep -q .); then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get install -y -q chromium poppler-utils >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium poppler-utils >/dev/null)) \
-	     && echo "installed Debian chromium and poppler-utils"; \
-	  else echo "note: chromium/pdftoppm missing and cannot be installed here; browser and PDF tests will skip"; fi; \
+	    (apt-get install -y -q chromium poppler-utils fonts-wqy-microhei >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium poppler-utils fonts-wqy-microhei >/dev/null)) \
+	     && echo "installed Debian chromium, poppler-utils and fonts-wqy-microhei"; \
+	  else echo "note: chromium/pdftoppm/CJK font missing and cannot be installed here; browser and PDF tests will skip"; fi; \
 	fi
 
 $(STAMP): pyproject.toml

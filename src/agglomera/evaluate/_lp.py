@@ -182,3 +182,145 @@ class Solver:
         if full:
             self.active.update(int(j) for j in cols[pos])
         return score_of(parts.kind, float(res.fun)), cols[pos], lam[pos]
+
+
+try:  # scipy's own HiGHS bindings (the module behind linprog(method="highs"))
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - older or repackaged scipy: linprog path only
+    _highs = None
+
+
+class HighsSolver:
+    """Same programmes as :class:`Solver`, on one persistent HiGHS model.
+
+    The model keeps the rows and the reference columns already brought in; for each
+    unit only the unit's own coefficients, right-hand sides and costs are changed, and
+    HiGHS restarts from the previous optimal basis (warm start). Columns are priced and
+    added exactly as in :class:`Solver`. Uses scipy's bundled HiGHS bindings.
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, *, model: str, orientation: str,
+                 vrs: bool, tol: float = 1e-9, add: int = 16):
+        if _highs is None:  # pragma: no cover
+            raise ImportError("scipy's HiGHS bindings are not available")
+        self.X, self.Y = X, Y
+        self.model, self.orientation, self.vrs = model, orientation, vrs
+        self.col_ub, self.col_eq = columns(X, Y, model, orientation, vrs)
+        self.n = X.shape[0]
+        self.tol, self.add = tol, add
+        self.lp_count = 0
+        self.active = set(Solver(X, Y, model=model, orientation=orientation,
+                                 vrs=vrs).active)
+        self.h = None
+        self.in_model: list[int] = []
+        self.pos: dict[int, int] = {}
+
+    def _colmat(self) -> np.ndarray:
+        parts = [p for p in (self.col_ub, self.col_eq) if p is not None]
+        return np.vstack(parts)
+
+    def _build(self, parts: Parts) -> None:
+        h = _highs._Highs()
+        h.setOptionValue("output_flag", False)
+        inf = h.getInfinity()
+        self.inf = inf
+        self.nf = parts.c.size
+        lo = np.array([-inf if b[0] is None else b[0] for b in parts.bounds], float)
+        hi = np.array([inf if b[1] is None else b[1] for b in parts.bounds], float)
+        h.addVars(self.nf, lo, hi)
+        h.changeColsCost(self.nf, np.arange(self.nf, dtype=np.int32), parts.c.astype(float))
+        self.rub = 0 if parts.a_ub is None else parts.a_ub.shape[0]
+        self.req = 0 if parts.a_eq is None else parts.a_eq.shape[0]
+        self.fixed = np.vstack([p for p in (parts.a_ub, parts.a_eq) if p is not None])
+        idx = np.arange(self.nf, dtype=np.int32)
+        for r in range(self.rub + self.req):
+            lo_r, hi_r = self._row_bounds(parts, r)
+            h.addRow(lo_r, hi_r, self.nf, idx, self.fixed[r].astype(float))
+        self.h = h
+        self.A = self._colmat()
+        self.in_model = []
+        self.pos = {}
+
+    def _row_bounds(self, parts: Parts, r: int) -> tuple[float, float]:
+        if r < self.rub:
+            return -self.inf, float(parts.b_ub[r])
+        v = float(parts.b_eq[r - self.rub])
+        return v, v
+
+    def _add_columns(self, cols: list[int]) -> None:
+        rows = np.arange(self.A.shape[0], dtype=np.int32)
+        for j in cols:
+            if j in self.pos:
+                continue
+            a = self.A[:, j]
+            nz = a != 0
+            self.h.addCol(0.0, 0.0, self.inf, int(nz.sum()), rows[nz], a[nz].astype(float))
+            self.pos[j] = self.nf + len(self.in_model)
+            self.in_model.append(j)
+
+    def _update(self, parts: Parts) -> None:
+        h = self.h
+        new = np.vstack([p for p in (parts.a_ub, parts.a_eq) if p is not None])
+        for r, c in zip(*np.nonzero(new != self.fixed)):
+            h.changeCoeff(int(r), int(c), float(new[r, c]))
+        self.fixed = new
+        for r in range(self.rub + self.req):
+            lo_r, hi_r = self._row_bounds(parts, r)
+            h.changeRowBounds(r, lo_r, hi_r)
+        h.changeColsCost(self.nf, np.arange(self.nf, dtype=np.int32), parts.c.astype(float))
+
+    def solve(self, xo: np.ndarray, yo: np.ndarray, self_idx: int | None = None
+              ) -> tuple[float, np.ndarray, np.ndarray]:
+        parts = build(xo, yo, self.model, self.orientation, self.vrs)
+        if self.h is None:
+            self._build(parts)
+        else:
+            self._update(parts)
+        self._add_columns(sorted(self.active - set(self.pos)))
+        tried_self = tried_all = False
+        h = self.h
+        while True:
+            h.run()
+            self.lp_count += 1
+            status = h.getModelStatus()
+            if status == _highs.HighsModelStatus.kInfeasible:
+                if self_idx is not None and not tried_self and self_idx not in self.pos:
+                    tried_self = True
+                    self._add_columns([self_idx])
+                    continue
+                if not tried_all:
+                    tried_all = True
+                    self._add_columns(list(range(self.n)))
+                    continue
+                return np.nan, np.empty(0, int), np.empty(0)
+            if status == _highs.HighsModelStatus.kUnbounded:
+                return np.inf, np.empty(0, int), np.empty(0)
+            if status != _highs.HighsModelStatus.kOptimal:
+                raise AgglomeraError("HiGHS could not solve a DEA programme: "
+                                     f"{h.modelStatusToString(status)}")
+            y = np.asarray(h.getSolution().row_dual)
+            d = -(self.A.T @ y)
+            fun = h.getInfo().objective_function_value
+            scale = 1.0 + abs(fun)
+            neg = np.flatnonzero(d < -self.tol * scale)
+            neg = neg[[j not in self.pos for j in neg]] if neg.size else neg
+            if neg.size == 0:
+                break
+            take = neg[np.argsort(d[neg])[: self.add]]
+            self.active.update(int(j) for j in take)
+            self._add_columns([int(j) for j in take])
+        x = np.asarray(h.getSolution().col_value)
+        lam = x[self.nf:]
+        ids = np.array(self.in_model, dtype=int)
+        pos = lam > 1e-10
+        return score_of(parts.kind, float(fun)), ids[pos], lam[pos]
+
+
+def make_solver(X: np.ndarray, Y: np.ndarray, *, model: str, orientation: str,
+                vrs: bool, engine: str = "auto") -> Solver | HighsSolver:
+    """``engine='highs'``: persistent HiGHS model (fast); ``'linprog'``: one
+    ``scipy.optimize.linprog`` call per programme (reference path); ``'auto'``: HiGHS
+    when scipy's bindings are importable."""
+    if engine == "highs" or (engine == "auto" and _highs is not None):
+        return HighsSolver(X, Y, model=model, orientation=orientation, vrs=vrs)
+    return Solver(X, Y, model=model, orientation=orientation, vrs=vrs)

@@ -195,7 +195,10 @@ def test_bootstrap_intervals_cover_true_efficiency():
     f = pd.DataFrame({"x": x / eff, "y": np.sqrt(x)})   # input-inefficient units
     r = dea(f, inputs="x", outputs="y", model="bcc", bootstrap=100, seed=1, alpha=0.1)
     inside = (r.bootstrap["lower"] <= eff) & (eff <= r.bootstrap["upper"])
-    assert inside.mean() >= 0.7
+    assert inside.mean() >= 0.7   # 0.83 at nominal 0.90 (SW98 under-covers at n = 30)
+    # the bias correction moves the scores towards the truth
+    err_corrected = np.abs(r.bootstrap["bias_corrected"].to_numpy() - eff).mean()
+    assert err_corrected < np.abs(r.scores.to_numpy() - eff).mean()
 
 
 @settings(max_examples=25, deadline=None)

@@ -51,6 +51,7 @@ async def _client(base: str, concurrency: int, duration: float, warmup: float) -
 
     lat: dict[str, list[float]] = {label: [] for label, _ in MIX}
     errors = 0
+    answered = 0  # every answer, warm-up included (for the server's CPU per request)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         start = time.perf_counter()
@@ -58,7 +59,7 @@ async def _client(base: str, concurrency: int, duration: float, warmup: float) -
         stop = measure_from + duration
 
         async def worker(i: int) -> None:
-            nonlocal errors
+            nonlocal errors, answered
             k = i
             while True:
                 label, path = MIX[k % len(MIX)]
@@ -72,6 +73,7 @@ async def _client(base: str, concurrency: int, duration: float, warmup: float) -
                 except httpx.HTTPError:
                     ok = False
                 t1 = time.perf_counter()
+                answered += 1
                 if t0 >= measure_from and t1 <= stop:
                     if ok:
                         lat[label].append(t1 - t0)
@@ -81,7 +83,7 @@ async def _client(base: str, concurrency: int, duration: float, warmup: float) -
         await asyncio.gather(*(worker(i) for i in range(concurrency)))
     every = [x for v in lat.values() for x in v]
     return {
-        "requests": len(every), "errors": errors, "seconds": duration,
+        "requests": len(every), "errors": errors, "answered": answered, "seconds": duration,
         "throughput": len(every) / duration,
         "p50_ms": percentile(every, 50) * 1e3, "p99_ms": percentile(every, 99) * 1e3,
         "by_endpoint": {k: {"n": len(v), "p50_ms": percentile(v, 50) * 1e3,
@@ -94,6 +96,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_mode(db: Path, mode: str, args) -> dict:
@@ -118,11 +126,14 @@ def run_mode(db: Path, mode: str, args) -> dict:
                 raise SystemExit(f"server did not start: {server.stderr.read().decode()}")
             time.sleep(0.2)
         load_before = os.getloadavg()
+        cpu_before = cpu_seconds(server.pid)
         out = subprocess.run(
             [sys.executable, __file__, "--client", base, "--concurrency",
              str(args.concurrency), "--duration", str(args.duration), "--warmup",
              str(args.warmup)], capture_output=True, text=True, check=True)
         res = json.loads(out.stdout)
+        res["server_cpu_ms_per_request"] = ((cpu_seconds(server.pid) - cpu_before)
+                                            / max(res["answered"], 1) * 1e3)
         res["loadavg_before"] = load_before
         res["loadavg_after"] = os.getloadavg()
         res["mode"] = mode
@@ -151,15 +162,15 @@ def section(results: list[dict], args) -> str:
         f"{args.concurrency} --duration {args.duration:g} --write`",
         "",
         "| server mode | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | "
-        "load avg before / after |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "server CPU per request (ms) | load avg before / after |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lb = "/".join(f"{x:.1f}" for x in r["loadavg_before"])
         la = "/".join(f"{x:.1f}" for x in r["loadavg_after"])
         lines.append(f"| {r['mode']} | {r['requests']:,} | {r['errors']} | "
                      f"{r['throughput']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                     f"{lb} → {la} |")
+                     f"{r['server_cpu_ms_per_request']:.1f} | {lb} → {la} |")
     lines += ["", "Per endpoint (first mode): ", "",
               "| endpoint | requests | p50 (ms) | p99 (ms) |", "|---|---:|---:|---:|"]
     for k, v in results[0]["by_endpoint"].items():
@@ -167,7 +178,10 @@ def section(results: list[dict], args) -> str:
         lines.append(f"| {k} (`{path}`) | {v['n']:,} | {v['p50_ms']:.1f} | "
                      f"{v['p99_ms']:.1f} |")
     lines += ["", "Server and clients share the machine's CPUs; with other work running "
-              "(load average above) the numbers are lower bounds.",
+              "(load average above) throughput and latency are lower bounds. The server's "
+              "CPU time per answered request (from /proc, warm-up included) depends far "
+              "less on that load: one worker saturating one CPU would serve about "
+              "1000 / (CPU ms per request) requests per second.",
               "<!-- bench_web:end -->"]
     return "\n".join(lines)
 
@@ -197,7 +211,8 @@ def main() -> None:
     for r in results:
         print(f"{r['mode']}: {r['requests']} requests, {r['errors']} errors, "
               f"{r['throughput']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, "
-              f"p99 {r['p99_ms']:.1f} ms, load {r['loadavg_before']} -> "
+              f"p99 {r['p99_ms']:.1f} ms, server CPU "
+              f"{r['server_cpu_ms_per_request']:.1f} ms/request, load {r['loadavg_before']} -> "
               f"{r['loadavg_after']}")
     text = section(results, args)
     print(text)

@@ -131,6 +131,10 @@ def prepare(
             out[role] = _numeric(frame, wanted[role], what)
     if traded is not None:
         out["traded"] = parse_traded(frame[traded].reset_index(drop=True), traded).to_numpy()
+    # integer codes of the keys, so that repeated ratings (stability) need not
+    # factorize strings again; used by rating._group_codes, never written out
+    for k in keys:
+        out[f"_{k}_code"] = pd.factorize(out[k])[0]
     measured = [r for r in ("employment", "establishments", "lq", "value") if r in out]
     n_missing = {r: int(out[r].isna().sum()) for r in measured if out[r].isna().any()}
     if n_missing:
@@ -146,31 +150,37 @@ def prepare(
 
 
 def group_quantile(values: np.ndarray, groups: np.ndarray, mask: np.ndarray,
-                   q: float) -> np.ndarray:
+                   q: float | tuple[float, ...]) -> np.ndarray | list[np.ndarray]:
     r"""Per row, the ``q``-quantile (linear interpolation, numpy/Hyndman-Fan type 7)
     of ``values`` among the rows of its group where ``mask`` holds; NaN for a group
-    with no such row. ``groups`` are integer codes 0..G-1.
+    with no such row. ``groups`` are integer codes 0..G-1. A tuple ``q`` gives a list
+    of arrays (one sort for all).
 
     With the group's sorted values :math:`x_{(0)} \le \dots \le x_{(n-1)}`,
     :math:`h = (n-1)q` and :math:`Q = x_{(\lfloor h \rfloor)} + (h - \lfloor h
     \rfloor)(x_{(\lfloor h \rfloor + 1)} - x_{(\lfloor h \rfloor)})`.
     """
+    qs = (q,) if np.isscalar(q) else tuple(q)
     groups = np.asarray(groups, dtype=np.int64)
     n_groups = int(groups.max()) + 1 if len(groups) else 0
-    out = np.full(len(values), np.nan)
+    outs = []
     if not mask.any():
-        return out
+        outs = [np.full(len(values), np.nan) for _ in qs]
+        return outs[0] if np.isscalar(q) else outs
     v, g = values[mask], groups[mask]
-    order = np.lexsort((v, g))
+    first = np.argsort(v)
+    order = first[np.argsort(g[first], kind="stable")]
     v_sorted = v[order]
     counts = np.bincount(g, minlength=n_groups)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     has = counts > 0
-    h = (counts[has] - 1) * q
-    lo = np.floor(h).astype(np.int64)
-    hi = np.minimum(lo + 1, counts[has] - 1)
-    a = v_sorted[starts[has] + lo]
-    b = v_sorted[starts[has] + hi]
-    per_group = np.full(n_groups, np.nan)
-    per_group[has] = a + (h - lo) * (b - a)
-    return per_group[groups]
+    for qq in qs:
+        h = (counts[has] - 1) * qq
+        lo = np.floor(h).astype(np.int64)
+        hi = np.minimum(lo + 1, counts[has] - 1)
+        a = v_sorted[starts[has] + lo]
+        b = v_sorted[starts[has] + hi]
+        per_group = np.full(n_groups, np.nan)
+        per_group[has] = a + (h - lo) * (b - a)
+        outs.append(per_group[groups])
+    return outs[0] if np.isscalar(q) else outs

@@ -128,7 +128,13 @@ def _thresholds(preset: str, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group_codes(c: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """Integer codes 0..G-1 of the combinations of ``keys``."""
+    """Integer codes (0..G-1, not necessarily dense) of the combinations of ``keys``."""
+    if keys and all(f"_{k}_code" in c for k in keys):
+        code = np.zeros(len(c), dtype=np.int64)
+        for k in keys:
+            col = c[f"_{k}_code"].to_numpy(dtype=np.int64)
+            code = code * (int(col.max()) + 1) + col
+        return code
     if len(keys) == 1:
         return pd.factorize(c[keys[0]])[0]
     return c.groupby(keys, sort=False).ngroup().to_numpy()
@@ -169,8 +175,8 @@ def _cmp_flags(c: pd.DataFrame, th: dict[str, float]) -> pd.DataFrame:
     present = traded & known & (emp > 0) & ~np.isnan(lq)
     keys = ["cluster"] + (["year"] if "year" in c else [])
     g = _group_codes(c, keys)
-    q_lq = group_quantile(lq, g, present, th["lq_percentile"] / 100)
-    q_top = group_quantile(lq, g, present, th["top_percentile"] / 100)
+    q_lq, q_top = group_quantile(lq, g, present, (th["lq_percentile"] / 100,
+                                                  th["top_percentile"] / 100))
     q_emp = group_quantile(emp, g, present, th["employment_percentile"] / 100)
     with np.errstate(invalid="ignore"):
         significant = present & (lq >= np.fmax(q_lq, th["lq_min"]))

@@ -226,28 +226,29 @@ def results_client(db_copy, make_client):
                            columns={"region": "region_code"})
         con = store.con
         con.execute("INSERT INTO cluster_definitions VALUES "
-                    "('jilin-plan-2017', 'AUTO', 'Auto parts', '汽车零部件', "
+                    "('web-test', 'AUTO', 'Auto parts', '汽车零部件', "
                     "'GB/T 4754-2017', '36', true, 'test'), "
-                    "('jilin-plan-2017', 'FOOD', 'Food', '食品', 'GB/T 4754-2017', '14', "
+                    "('web-test', 'FOOD', 'Food', '食品', 'GB/T 4754-2017', '14', "
                     "false, 'test')")
-        con.execute("INSERT INTO cluster_rating_runs VALUES (1, 'us-cmp', '{}', 't', "
+        con.execute("INSERT INTO cluster_rating_runs VALUES (9001, 'us-cmp', '{}', 't', "
                     "now(), '0')")
         con.execute("INSERT INTO cluster_ratings VALUES "
-                    "(1, 'us-cmp', '220000', 'AUTO', 2017, 'strong', true, 0.9, 1000, 2.1),"
-                    "(1, 'us-cmp', '210000', 'AUTO', 2017, 'qualifying', false, 0.4, 50, "
+                    "(9001, 'us-cmp', '220000', 'AUTO', 2017, 'strong', true, 0.9, 1000, 2.1),"
+                    "(9001, 'us-cmp', '210000', 'AUTO', 2017, 'qualifying', false, 0.4, 50, "
                     "0.7)")
         con.execute("INSERT INTO cluster_region_strength VALUES "
-                    "(1, '220000', 2017, 5000, 1000, 0.2)")
-        con.execute("INSERT INTO plan_targets VALUES ('jilin-2017', 'tier-100bn', "
+                    "(9001, '220000', 2017, 5000, 1000, 0.2)")
+        con.execute("INSERT INTO plan_targets VALUES ('web-test-plan', 'tier-100bn', "
                     "'count', NULL, '>100bn', NULL, 8, 'clusters', 2017, 'plan')")
-        con.execute("INSERT INTO target_checks VALUES (1, 'jilin-2017', 'tier-100bn', 6, "
+        con.execute("INSERT INTO target_checks VALUES (9001, 'web-test-plan', 'tier-100bn', 6, "
                     "2016, 0.75, 7.5, 'behind', now())")
     return make_client()
 
 
 def test_measures_and_results(results_client):
     c = results_client
-    runs = c.get("/api/v1/measures").json()["items"]
+    runs = [r for r in c.get("/api/v1/measures?limit=10000").json()["items"]
+            if r["input"] in ("test", "t")]
     assert [r["measure"] for r in runs] == ["location_quotient", "evaluate.composite"]
     vals = c.get("/api/v1/measures/results?measure=location_quotient").json()["items"]
     assert {(v["region_code"], v["statistic"]): v["value"] for v in vals} == {
@@ -258,26 +259,31 @@ def test_measures_and_results(results_client):
 
 
 def test_evaluations_only_show_evaluation_measures(results_client):
-    items = results_client.get("/api/v1/evaluations").json()["items"]
-    assert {i["measure"] for i in items} == {"evaluate.composite"}
+    everything = results_client.get("/api/v1/evaluations?limit=10000").json()["items"]
+    assert "location_quotient" not in {i["measure"] for i in everything}
+    items = results_client.get("/api/v1/evaluations?measure=evaluate.composite").json()[
+        "items"]
     by = {i["region_code"]: i["value"] for i in items}
     assert by == {"210000": 0.7, "220000": 0.5, "230000": None}  # NaN -> null
-    one = results_client.get("/api/v1/evaluations?region=220000").json()
+    one = results_client.get("/api/v1/evaluations?region=220000"
+                             "&measure=evaluate.composite").json()
     assert one["total"] == 1
 
 
 def test_clusters_and_targets(results_client):
     c = results_client
-    assert [d["cluster_code"] for d in c.get("/api/v1/clusters").json()["items"]] == [
-        "AUTO", "FOOD"]
-    assert c.get("/api/v1/clusters?q=食品").json()["total"] == 1
-    strong = c.get("/api/v1/clusters/ratings?level=strong").json()["items"]
+    got = c.get("/api/v1/clusters?scheme=web-test").json()["items"]
+    assert [d["cluster_code"] for d in got] == ["AUTO", "FOOD"]
+    assert c.get("/api/v1/clusters?scheme=web-test&q=食品").json()["total"] == 1
+    strong = c.get("/api/v1/clusters/ratings?level=strong&run_id=9001").json()["items"]
     assert [(r["region_code"], r["lq"]) for r in strong] == [("220000", 2.1)]
-    assert c.get("/api/v1/clusters/ratings?region=210000").json()["total"] == 1
-    st = c.get("/api/v1/clusters/strength?run_id=1").json()["items"]
+    assert c.get("/api/v1/clusters/ratings?region=210000&run_id=9001").json()[
+        "total"] == 1
+    st = c.get("/api/v1/clusters/strength?run_id=9001").json()["items"]
     assert st[0]["strength"] == 0.2
-    assert c.get("/api/v1/targets?plan=jilin-2017").json()["items"][0]["target_value"] == 8
-    chk = c.get("/api/v1/targets/checks?status=behind").json()["items"]
+    assert c.get("/api/v1/targets?plan=web-test-plan").json()["items"][0][
+        "target_value"] == 8
+    chk = c.get("/api/v1/targets/checks?plan=web-test-plan&status=behind").json()["items"]
     assert chk[0]["progress"] == 0.75
 
 

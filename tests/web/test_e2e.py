@@ -56,14 +56,14 @@ def server(tmp_path_factory, demo_db):
     with open_store(path) as store:
         token = create_token(store, "browser")
         con = store.con  # cluster rows for the cluster dashboard (fixture data)
-        con.execute("INSERT INTO cluster_rating_runs VALUES (1, 'us-cmp', '{}', 'e2e', "
+        con.execute("INSERT INTO cluster_rating_runs VALUES (9001, 'us-cmp', '{}', 'e2e', "
                     "now(), '0')")
         con.execute("INSERT INTO cluster_ratings VALUES "
-                    "(1, 'us-cmp', '220000', 'AUTO', 2017, 'strong', true, 0.9, 1000, 2.1),"
-                    "(1, 'us-cmp', '210000', 'AUTO', 2017, 'qualifying', false, 0.4, 50, "
+                    "(9001, 'us-cmp', '220000', 'AUTO', 2017, 'strong', true, 0.9, 1000, 2.1),"
+                    "(9001, 'us-cmp', '210000', 'AUTO', 2017, 'qualifying', false, 0.4, 50, "
                     "0.7)")
         con.execute("INSERT INTO cluster_region_strength VALUES "
-                    "(1, '220000', 2017, 5000, 1000, 0.2), (1, '210000', 2017, 4000, 0, 0)")
+                    "(9001, '220000', 2017, 5000, 1000, 0.2), (9001, '210000', 2017, 4000, 0, 0)")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", "from agglomera.cli.main import main; main()", "serve",
@@ -223,6 +223,7 @@ def test_compare_two_regions_and_export_csv(page, server):
 def test_cluster_dashboard(page, server):
     page.goto(f"{server[0]}/clusters?lang=en")
     ready(page)
+    assert page.input_value("#run") == "9001"  # the latest run is shown
     assert page.locator("#ratings tbody tr").count() == 2
     bars = page.evaluate("(() => { const d = document.getElementById('chart').data[0];"
                          " return Object.fromEntries(d.x.map((x, i) => [x, d.y[i]])); })()")

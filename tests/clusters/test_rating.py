@@ -302,3 +302,17 @@ def test_group_quantile_equals_numpy_percentile(rows, q):
         sel = (g == g[i]) & m
         want = np.percentile(v[sel], q * 100) if sel.any() else np.nan
         assert np.isclose(got[i], want, equal_nan=True, rtol=1e-12, atol=1e-9)
+
+
+def test_each_year_is_rated_on_its_own():
+    data = pd.read_csv(REF / "worked_example.csv")
+    other = data.assign(employment=data["employment"][::-1].to_numpy())
+    panel = pd.concat([data.assign(year=2015), other.assign(year=2016)],
+                      ignore_index=True)
+    got = rate(panel, establishments="establishments", traded="traded", year="year")
+    both = got.to_frame()
+    for y, part in ((2015, data), (2016, other)):
+        alone = rate(part, establishments="establishments", traded="traded").to_frame()
+        mine = both[both["year"] == y].drop(columns="year").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone, check_dtype=False)
+    assert set(got.region_strength["year"]) == {2015, 2016}

@@ -182,3 +182,54 @@ def test_cli_derive_and_show(tmp_path):
         ["13", "14", "15"], ["36", "37", "38"]]
     res = runner.invoke(app, ["targets", "show", "jilin-2017"])
     assert res.exit_code == 0 and "162" in res.output and "35.4" in res.output
+
+
+def test_level_targets_read_from_observations(tmp_path):
+    from agglomera.evaluate.targets import (
+        actuals_from_store,
+        check_targets,
+        load_targets,
+    )
+
+    gdp = tmp_path / "gdp.csv"
+    gdp.write_text("region,year,metric,value,unit\n吉林,2014,gdp,1000,亿元\n"
+                   "吉林,2015,gdp,1100,亿元\n吉林,2016,gdp,1150,亿元\n", encoding="utf-8")
+    path = tmp_path / "g.duckdb"
+    import_files(path, [gdp])
+    plan_file = tmp_path / "p.yaml"
+    plan_file.write_text("plan: gdp-plan\nregion: '220000'\ndeadline_year: 2018\ntargets:\n"
+                         "  - {id: gdp, kind: level, metric: gdp, target: 1.4e11, "
+                         "unit: yuan}\n", encoding="utf-8")
+    plan = load_targets(plan_file)
+    with open_store(path, read_only=True) as store:
+        act = actuals_from_store(store, plan)
+    assert act["value"].tolist() == [1e11, 1.1e11, 1.15e11]
+    row = check_targets(plan, act).to_frame().iloc[0]
+    # least squares through (2014, 100), (2015, 110), (2016, 115) bn: slope 7.5 bn a
+    # year through the mean point (2015, 108.33 bn) -> 2018: 108.33 + 3 * 7.5 = 130.83 bn
+    assert row["projected"] == pytest.approx((325e9 / 3) + 3 * 7.5e9)
+    assert row["status"] == "at_risk"
+    res = runner.invoke(app, ["targets", "check", "--targets", str(plan_file), "--db",
+                              str(path)])
+    assert res.exit_code == 0, res.output
+    assert "plan is consistent" in res.output
+
+
+def test_cli_output_tiers_from_a_table(tmp_path):
+    f = tmp_path / "out.csv"
+    f.write_text("region,cluster,output\n220100,auto,1500\n220100,food,60\n"
+                 "220200,chem,15\n", encoding="utf-8")
+    out = tmp_path / "tiers.csv"
+    res = runner.invoke(app, ["clusters", "rate", "--preset", "output-tiers", "--input",
+                              str(f), "--value", "output", "-t", "unit_factor=1e8",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    # 1500 亿 = 150 bn, 60 亿 = 6 bn, 15 亿 = 1.5 bn yuan
+    assert pd.read_csv(out)["tier"].tolist() == ["above_100_bn", "above_5_bn", "below"]
+    res = runner.invoke(app, ["clusters", "rate", "--preset", "output-tiers", "--input",
+                              str(f), "--value", "output", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out)["tier"].tolist() == ["below", "below", "below"]  # yuan
+    res = runner.invoke(app, ["clusters", "rate", "--preset", "output-tiers", "--input",
+                              str(f), "-t", "lq_min=2"])
+    assert res.exit_code == 2 and "unknown threshold" in res.output

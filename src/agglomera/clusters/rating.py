@@ -40,7 +40,7 @@ PRESETS: dict[str, dict[str, float]] = {
                "establishments_percentile": 25.0, "top_percentile": 90.0},
     "eu-stars": {"size_percentile": 90.0, "lq_min": 2.0, "focus_percentile": 90.0},
     "lq-growth": {"threshold": 1.0},
-    "output-tiers": {},
+    "output-tiers": {"unit_factor": 1.0},
 }
 
 #: Boolean columns written by each preset, in order.
@@ -312,7 +312,8 @@ def rate(
         ``lq_percentile=75``, ``lq_min=1``, ``employment_percentile=25``,
         ``establishments_percentile=25``, ``top_percentile=90``; eu-stars
         ``size_percentile=90``, ``lq_min=2``, ``focus_percentile=90``; lq-growth
-        ``threshold=1``.
+        ``threshold=1``; output-tiers ``unit_factor=1`` (yuan per unit of ``value``,
+        1e8 for 亿元).
 
     Returns
     -------
@@ -421,9 +422,10 @@ def rate(
         if value is None:
             raise SchemaError("preset 'output-tiers' needs `value=`, the output column")
         tiers = output_tiers(frame, value=value, region=region, cluster=cluster,
-                             year=year)
+                             year=year, unit_factor=th["unit_factor"])
         return RatingResult(preset=preset, flags=tiers.to_frame(),
-                            levels=tiers.labels, thresholds={"tiers": list(tiers.bounds)},
+                            levels=tiers.labels,
+                            thresholds=th | {"tiers": list(tiers.bounds)},
                             columns=names | {"value": value})
     c = prepare(frame, region=region, cluster=cluster, employment=employment,
                 establishments=establishments if preset == "us-cmp" else None,

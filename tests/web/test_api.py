@@ -502,3 +502,47 @@ def test_geo_prefectures_match_boundaries(ro_client):
     ref = boundaries(level="prefecture", codes=codes)
     assert [f["properties"]["name_zh"] for f in fc["features"]] == list(ref["name_zh"])
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in fc["features"])
+
+
+def test_results_stored_by_the_library_come_back_unchanged(db_copy):
+    """Ratings saved by agglomera.clusters and a plan saved by agglomera.evaluate are
+    served as stored (the demo's own us-cmp rating of CSY2007 table 5-12)."""
+    from agglomera.clusters import rate
+    from agglomera.clusters.store import save_rating
+    from agglomera.evaluate.targets import load_targets, save_plan
+
+    with open_store(db_copy) as store:
+        emp = store.con.execute(
+            "SELECT region_code AS region, industry_code AS cluster, value AS employment "
+            "FROM observations WHERE table_ref = 'CSY2007-5-12' AND industry_code <> '_T' "
+            "AND region_level = 'province' AND unit = 'persons'").df()
+        result = rate(emp, preset="us-cmp")
+        run = save_rating(store, result, input_desc="web test")
+        plan = load_targets("jilin-2017")
+        save_plan(store, plan)
+    flags = result.to_frame()
+    with TestClient(create_app(db_copy)) as c:
+        strong = c.get(f"/api/v1/clusters/ratings?run_id={run}&level=strong"
+                       "&limit=10000").json()
+        assert strong["total"] == len(flags)
+        got = {(r["region_code"], r["cluster_code"]): r["flag"] for r in strong["items"]}
+        exp = {(str(r.region), str(r.cluster)): bool(r.strong)
+               for r in flags.itertuples()}
+        assert got == exp
+        st = c.get(f"/api/v1/clusters/strength?run_id={run}&limit=1000").json()["items"]
+        ref = result.region_strength.set_index("region")["strength"]
+        assert {s["region_code"]: s["strength"] for s in st} == pytest.approx(
+            {str(k): (None if v != v else float(v)) for k, v in ref.items()}, nan_ok=True)
+        tg = c.get(f"/api/v1/targets?plan={plan.name}&limit=1000").json()
+        assert tg["total"] == len(plan.targets)
+        assert sorted(t["target_id"] for t in tg["items"]) == sorted(
+            plan.targets["target_id"])
+
+
+def test_upload_limit_comes_from_the_environment(db_copy, token, monkeypatch):
+    monkeypatch.setenv("AGGLOMERA_MAX_UPLOAD_BYTES", "64")
+    with TestClient(create_app(db_copy)) as c:
+        r = c.post("/api/v1/imports?filename=a.csv", content=GOOD_CSV,
+                   headers={"Authorization": f"Bearer {token}"})
+        assert assert_problem(r, 413, "payload-too-large")["limit"] == 64
+        assert "64" in c.get("/import").text

@@ -14,6 +14,10 @@ import pytest
 from agglomera.errors import SchemaError
 from agglomera.measures import duranton_overman, marcon_puech_m
 from agglomera.measures._kernels._kdensity import (
+    banded_kde_numba,
+    banded_kde_numpy,
+    pair_distance_list_numba,
+    pair_distance_list_numpy,
     pair_histogram_numba,
     pair_histogram_numpy,
 )
@@ -235,6 +239,35 @@ def test_pair_histogram_numba_equals_numpy_twin(geo):
         c = np.linalg.norm(p[iu[0]] - p[iu[1]], axis=1)
         d = 2 * EARTH_RADIUS_KM * np.arcsin(c / 2) if geo else c
         assert a[s].sum() == pytest.approx((w[iu[0]] * w[iu[1]])[d <= cutoff].sum())
+
+
+def test_other_kernels_equal_numpy_twins():
+    rng = np.random.default_rng(3)
+    coords = np.column_stack([rng.normal(size=50), rng.normal(size=50),
+                              rng.normal(size=50)])
+    coords /= np.linalg.norm(coords, axis=1)[:, None]
+    idx = rng.choice(50, 30, replace=False).astype(np.int64)
+    for geo in (False, True):
+        np.testing.assert_allclose(pair_distance_list_numba(coords, idx, geo, 6371.0),
+                                   pair_distance_list_numpy(coords, idx, geo, 6371.0),
+                                   rtol=1e-13)
+    hist = rng.random((6, 500))
+    kband = rng.random((20, 40))
+    lo = np.array([0, 5, 470, 480, 499] + list(range(100, 250, 10)), dtype=np.int64)
+    np.testing.assert_allclose(banded_kde_numba(hist, kband, lo),
+                               banded_kde_numpy(hist, kband, lo), rtol=1e-12)
+
+
+def test_banded_kernel_path_matches_exact():
+    # a narrow bandwidth against a long range: the kernel is applied as a band
+    df = _frame(40, seed=13)
+    kw = {"x": "x", "y": "y", "bandwidth": 0.2, "max_distance": 25.0, "simulations": 0,
+          "n_distances": 501}
+    exact = duranton_overman(df, method="exact", **kw)
+    binned = duranton_overman(df, **kw)
+    err = np.abs(binned.kd.to_numpy() - exact.kd.to_numpy()).max()
+    assert err <= binned.summary["binning_error_bound"].min()
+    assert exact.kd.to_numpy().max() > 100 * err
 
 
 def test_result_does_not_depend_on_thread_count():

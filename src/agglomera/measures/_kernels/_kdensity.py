@@ -122,6 +122,58 @@ def pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius)
     return hist
 
 
+@njit(cache=True)
+def pair_distance_list_numba(coords, idx, geo, radius):
+    """Distances of all pairs ``a < b`` of ``coords[idx]``, in row order (a, then b)."""
+    k = idx.size
+    out = np.empty(k * (k - 1) // 2)
+    p = 0
+    for a in range(k):
+        i = idx[a]
+        for b in range(a + 1, k):
+            j = idx[b]
+            dx = coords[i, 0] - coords[j, 0]
+            dy = coords[i, 1] - coords[j, 1]
+            dz = coords[i, 2] - coords[j, 2]
+            c = math.sqrt(dx * dx + dy * dy + dz * dz)
+            out[p] = 2.0 * radius * math.asin(min(0.5 * c, 1.0)) if geo else c
+            p += 1
+    return out
+
+
+def pair_distance_list_numpy(coords, idx, geo, radius):
+    """Numpy twin of :func:`pair_distance_list_numba`."""
+    return pair_distances_numpy(coords[idx], geo, radius)[0]
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def banded_kde_numba(hist, kband, lo):
+    """``out[s, m] = sum_t hist[s, lo[m] + t] * kband[m, t]`` (kernel band per row m)."""
+    n_sim = hist.shape[0]
+    n_out, width = kband.shape
+    n_bins = hist.shape[1]
+    out = np.zeros((n_sim, n_out))
+    for s in prange(n_sim):
+        for m in range(n_out):
+            acc = 0.0
+            start = lo[m]
+            stop = min(width, n_bins - start)
+            for t in range(stop):
+                acc += hist[s, start + t] * kband[m, t]
+            out[s, m] = acc
+    return out
+
+
+def banded_kde_numpy(hist, kband, lo):
+    """Numpy twin of :func:`banded_kde_numba` (dense matrix product)."""
+    n_out, width = kband.shape
+    dense = np.zeros((n_out, hist.shape[1]))
+    for m in range(n_out):
+        stop = min(width, hist.shape[1] - lo[m])
+        dense[m, lo[m]:lo[m] + stop] = kband[m, :stop]
+    return hist @ dense.T
+
+
 def pair_distances_numpy(points, geo, radius):
     """All ``i < j`` pair distances of ``points`` (n x 3) and the index arrays."""
     k = points.shape[0]

@@ -39,14 +39,18 @@
     if (cls) e.className = cls;
     return e;
   }
-  function fmt(v) {
+  function fmt(v, key) {
     if (v === null || v === undefined) return "—";
+    if (typeof key === "string" && /(^|_)(year|code|id)$/.test(key)) return String(v);
     if (typeof v === "number") return v.toLocaleString(zh ? "zh-CN" : "en", { maximumFractionDigits: 4 });
     return String(v);
   }
   function fillTable(table, items, cols) {
     table.replaceChildren();
-    if (!items || !items.length) { table.appendChild(el("caption", L("common.none_available"), "note")); return; }
+    if (!items || !items.length) {
+      const tr = el("tr"); tr.appendChild(el("td", L("common.none_available"), "note"));
+      table.appendChild(tr); return;
+    }
     const thead = el("thead"), tr = el("tr");
     cols.forEach(([, label]) => tr.appendChild(el("th", label)));
     thead.appendChild(tr); table.appendChild(thead);
@@ -55,7 +59,7 @@
       const row = el("tr");
       cols.forEach(([key]) => {
         const v = typeof key === "function" ? key(it) : it[key];
-        row.appendChild(el("td", fmt(v), typeof v === "number" ? "num" : ""));
+        row.appendChild(el("td", fmt(v, key), typeof v === "number" ? "num" : ""));
       });
       tbody.appendChild(row);
     });
@@ -79,7 +83,10 @@
   async function regionPage() {
     const code = D.region.code;
     const info = await api("/regions/" + encodeURIComponent(code));
-    const metrics = info.metrics.slice().sort((a, b) => b.n_values - a.n_values);
+    // default: a metric with one industry (a total), the longest span of years, most values
+    const span = (m) => (m.last_year || 0) - (m.first_year || 0);
+    const metrics = info.metrics.slice().sort((a, b) => ((a.industries === 1 ? 0 : 1) - (b.industries === 1 ? 0 : 1))
+      || (span(b) - span(a)) || (b.n_values - a.n_values));
     fillTable($("metrics"), info.metrics, [["metric", L("web.metric")], ["unit", L("common.unit")],
       ["n_values", L("web.observations")], ["first_year", L("web.first_year")], ["last_year", L("web.last_year")]]);
     fillSelect($("metric"), metrics.map((m) => [m.metric, m.metric + " (" + m.unit + ")"]));
@@ -98,7 +105,7 @@
       const rows = obs.filter((o) => o.industry_code === ind).sort((a, b) => a.year - b.year);
       const unit = rows.length ? rows[0].unit : "";
       Plotly.react("chart", [{ x: rows.map((r) => r.year), y: rows.map((r) => r.value), type: "scatter", mode: "lines+markers", name: regionName(info) }],
-        { title: { text: m }, xaxis: { title: { text: L("common.year") } }, yaxis: { title: { text: unit } }, margin: { t: 40 } }, plotConfig);
+        { title: { text: m }, xaxis: { title: { text: L("common.year") }, tickformat: "d" }, yaxis: { title: { text: unit } }, margin: { t: 40 } }, plotConfig);
       fillTable($("values"), rows, [["year", L("common.year")], ["value", L("common.value")], ["unit", L("common.unit")], ["table_ref", L("common.source")]]);
       $("export-csv").href = apiUrl("/observations", { region: code, metric: m, industry: ind, format: "csv" });
     }
@@ -146,10 +153,12 @@
       renderChosen();
       if (!chosen.length) { fillSelect($("metric"), []); return draw(); }
       const lists = await Promise.all(chosen.map((c) => api("/metrics", { region: c, limit: 10000 })));
-      let common = lists[0].items.map((m) => m.metric);
-      lists.slice(1).forEach((l) => { const s = new Set(l.items.map((m) => m.metric)); common = common.filter((m) => s.has(m)); });
+      let common = lists[0].items;
+      lists.slice(1).forEach((l) => { const s = new Set(l.items.map((m) => m.metric)); common = common.filter((m) => s.has(m.metric)); });
+      // longest span of years first, so the default choice has a time series
+      common = common.slice().sort((a, b) => ((b.last_year - b.first_year) - (a.last_year - a.first_year)) || (b.n_values - a.n_values));
       const keep = $("metric").value || D.metric;
-      fillSelect($("metric"), common.map((m) => [m, m]), keep);
+      fillSelect($("metric"), common.map((m) => [m.metric, m.metric]), keep);
       await loadData(true);
     }
     async function loadData(resetIndustry) {
@@ -169,8 +178,8 @@
         return { x: rows.map((r) => r.year), y: rows.map((r) => r.value), type: "scatter", mode: "lines+markers", name: name };
       });
       const unit = data.items.length ? data.items[0].unit : "";
-      Plotly.react("chart", traces, { title: { text: data.metric }, xaxis: { title: { text: L("common.year") } }, yaxis: { title: { text: unit } }, margin: { t: 40 } }, plotConfig);
-      fillTable($("values"), data.items, [[(r) => regionName(r), L("common.region")], ["region_code", L("web.code")], ["year", L("common.year")], ["value", L("common.value")], ["unit", L("common.unit")]]);
+      Plotly.react("chart", traces, { title: { text: data.metric }, xaxis: { title: { text: L("common.year") }, tickformat: "d" }, yaxis: { title: { text: unit } }, margin: { t: 40 } }, plotConfig);
+      fillTable($("values"), data.items, [[(r) => regionName(r), L("common.region")], ["region_code", L("web.code")], ["year", L("common.year")], ["value", L("common.value")], ["unit", L("common.unit")], ["table_ref", L("common.source")]]);
       $("export-csv").href = apiUrl("/compare", { region: chosen, metric: data.metric, industry: data.industry, format: "csv" });
       document.body.dataset.ready = String(chosen.length);
     }

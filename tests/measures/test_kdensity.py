@@ -193,7 +193,8 @@ def test_envelope_agrees_with_dbmss_within_monte_carlo_error(weighted, name):
     path = _peers()
     pts = pd.read_csv(path / "points.csv")
     ref = pd.read_csv(path / name)
-    res = _dbmss_call(pts, weighted, simulations=999, seed=2, alpha=0.025)
+    res = _dbmss_call(pts, weighted, simulations=999, seed=2, alpha=0.025,
+                      return_null=True)
     sims = res.null_distribution["C"]
     rng = np.random.default_rng(0)
     lo, hi = [], []
@@ -307,7 +308,7 @@ def test_counterfactuals_drawn_from_reference_sites():
                        "y": rng.uniform(0, 50, 10)})
     ref = pd.DataFrame({"x": rng.uniform(0, 1, 200), "y": rng.uniform(0, 1, 200)})
     res = duranton_overman(df, x="x", y="y", reference=ref, bandwidth=0.2,
-                           max_distance=30.0, simulations=20, seed=1)
+                           max_distance=30.0, simulations=20, seed=1, return_null=True)
     far = res.distances > 5
     assert np.all(res.null_distribution["a"][:, far] < 1e-10)
     # observed pairs far apart lie above the global upper band (0 there): localised

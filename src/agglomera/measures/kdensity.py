@@ -357,6 +357,8 @@ class KdResult:
         (dispersion Ψ), ``verdict`` and ``binning_error_bound``.
     statistic : Series
         Γ per industry (the localisation index).
+    null_distribution : dict, optional
+        Simulated curves per industry (``return_null=True`` only).
     """
 
     distances: np.ndarray
@@ -468,6 +470,7 @@ def duranton_overman(
     radius: float = EARTH_RADIUS_KM,
     seed: int | np.random.SeedSequence | None = None,
     progress: Progress | None = None,
+    return_null: bool = False,
 ) -> KdResult:
     r"""Duranton–Overman K-density of bilateral distances, with confidence bands.
 
@@ -534,6 +537,9 @@ def duranton_overman(
         depend on the number of threads.
     progress : callable, optional
         ``progress(step, done, total)`` called as industries and simulations finish.
+    return_null : bool
+        Keep every simulated curve in ``null_distribution`` (industry -> simulations x
+        distances array); off by default because it is large for whole registers.
 
     Returns
     -------
@@ -771,7 +777,8 @@ def duranton_overman(
                 verdict = "dispersed"
             else:
                 verdict = "not significant"
-            null_dist[label] = sims
+            if return_null:
+                null_dist[label] = sims
         bound = (delta ** 2 / (4 * math.sqrt(2 * math.pi) * h ** 3)
                  if method == "binned" else 0.0)
         rows.append({"industry": label, "n": k, "bandwidth": h, "gamma": gamma,

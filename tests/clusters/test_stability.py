@@ -70,9 +70,43 @@ def test_eu_stars_grid_and_errors(example):
     s = rating_stability(example, preset="eu-stars", draws=5, seed=1)
     assert len(s.grid) == 9
     assert set(s.to_frame()["level"]) == {"size", "specialisation", "focus"}
-    with pytest.raises(SchemaError, match="supports presets"):
+    with pytest.raises(SchemaError, match="preset"):
+        rating_stability(example, preset="gold-stars")
+    with pytest.raises(SchemaError, match="needs `year=`"):
         rating_stability(example, preset="lq-growth")
     with pytest.raises(SchemaError, match="shift"):
         rating_stability(example, shift=-1)
     with pytest.raises(SchemaError, match="resample"):
         rating_stability(example, resample="jackknife")
+
+
+def test_lq_growth_stability_equals_rate_over_the_lq_threshold_grid():
+    rng = np.random.default_rng(1)
+    rows = [(r, c, y, float(rng.integers(1, 100))) for r in "ABCDE" for c in "xyz"
+            for y in (2015, 2020)]
+    t = pd.DataFrame(rows, columns=["region", "cluster", "year", "employment"])
+    s = rating_stability(t, preset="lq-growth", year="year", shift=10, resample="none")
+    assert s.grid["threshold"].tolist() == pytest.approx([0.9, 1.0, 1.1])
+    runs = [rate(t, preset="lq-growth", year="year", threshold=th).to_frame()
+            for th in (0.9, 1.0, 1.1)]
+    got = s.to_frame()
+    for level in ("star", "mature", "emerging", "transforming"):
+        want = np.mean([r[level].astype(bool).to_numpy() for r in runs], axis=0)
+        np.testing.assert_allclose(
+            got[got["level"] == level]["threshold_share"].to_numpy(), want)
+    res = rating_stability(t, preset="lq-growth", year="year", draws=10, seed=2)
+    assert res.to_frame()["resample_share"].between(0, 1).all()
+
+
+def test_output_tier_stability_near_a_bound():
+    o = pd.DataFrame({"region": "r", "cluster": list("abc"),
+                      "output": [101e9, 9.8e9, 3e9]})
+    s = rating_stability(o, preset="output-tiers", value="output", shift=5)
+    t = s.to_frame().set_index(["cluster", "level"])
+    # 101 bn: tier above_100_bn unless the bound moves up 5% (105 bn): 2 of 3 grid points
+    assert t.loc[("a", "above_100_bn"), "threshold_share"] == pytest.approx(2 / 3)
+    # 9.8 bn reaches the 10 bn tier when the bound moves down 5% (9.5 bn)
+    assert t.loc[("b", "above_10_bn"), "threshold_share"] == pytest.approx(1 / 3)
+    assert t.loc[("c", "above_2_bn"), "stability"] == 1.0
+    with pytest.raises(SchemaError, match="not a count"):
+        rating_stability(o, preset="output-tiers", value="output", resample="poisson")

@@ -249,7 +249,7 @@ def rate_cmd(
     stability: Annotated[bool, typer.Option("--stability/--no-stability", help="Also measure how often each flag holds under perturbation.")] = False,
     draws: Annotated[int, typer.Option(help="Resampled data sets for --stability.")] = 200,
     shift: Annotated[float, typer.Option(help="Threshold shift in percentile points for --stability.")] = 5.0,
-    resample: Annotated[str, typer.Option(help="poisson | multinomial | none")] = "poisson",
+    resample: Annotated[str | None, typer.Option(help="poisson | multinomial | none (default: poisson; none for output-tiers)")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed for --stability.")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Result table: .csv, .xlsx, .parquet (or .dta).")] = None,
 ) -> None:
@@ -319,7 +319,7 @@ def rate_cmd(
                 stab = rating_stability(
                     frame, preset=preset, region=region, cluster=cluster,
                     employment=employment, establishments=establishments, lq=lq,
-                    traded=traded, year=year_col, draws=draws, shift=shift,
+                    traded=traded, year=year_col, value=value, draws=draws, shift=shift,
                     resample=resample, seed=seed, progress=bar, **thresholds)
     _emit(caught)
     table = result.to_frame()

@@ -48,15 +48,18 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "us-cmp": ("qualifying", "significant", "strong", "strong_top_decile"),
     "eu-stars": ("size", "specialisation", "focus"),
     "lq-growth": ("star", "mature", "emerging", "transforming"),
-    "output-tiers": (),
+    "output-tiers": ("above_100_bn", "above_10_bn", "above_5_bn", "above_2_bn"),
 }
 
-#: Percentile thresholds of a preset (those the stability grid moves).
+#: Percentile thresholds of a preset (those the stability grid moves by +-shift points).
 PERCENTILE_THRESHOLDS = {
     "us-cmp": ("lq_percentile", "employment_percentile", "establishments_percentile",
                "top_percentile"),
     "eu-stars": ("size_percentile", "focus_percentile"),
 }
+
+#: Level thresholds the stability grid scales by (1 +- shift/100).
+RELATIVE_THRESHOLDS = {"lq-growth": ("threshold",), "output-tiers": ("scale",)}
 
 #: Output tiers of Chinese cluster plans, in yuan: >= 100 bn, 10 bn, 5 bn, 2 bn.
 PLAN_TIERS_YUAN = (1e11, 1e10, 5e9, 2e9)
@@ -229,12 +232,50 @@ def _eu_flags(c: pd.DataFrame, th: dict[str, float]) -> pd.DataFrame:
     return out
 
 
+def _lq_growth_flags(c: pd.DataFrame, th: dict[str, float]) -> pd.DataFrame:
+    """lq-growth levels, one row per region x cluster (columns region, cluster first)."""
+    from agglomera.measures import lq_growth_quadrants
+
+    q = lq_growth_quadrants(c[["region", "cluster", "year", "employment"]],
+                            region="region", industry="cluster", value="employment",
+                            year="year", threshold=th["threshold"],
+                            missing="warn" if c["employment"].isna().any() else "raise")
+    out = q.rename(columns={"industry": "cluster"})
+    for name in LEVELS["lq-growth"]:
+        col = pd.array(out["quadrant"].astype(object) == name, dtype="boolean")
+        col[out["quadrant"].isna().to_numpy()] = pd.NA
+        out[name] = col
+    return out
+
+
+def _tier_flags(c: pd.DataFrame, th: dict[str, float]) -> pd.DataFrame:
+    """output-tier levels per row, bounds scaled by ``th['scale']`` (stability grid)."""
+    y = c["value"].to_numpy(dtype=float) * th["unit_factor"]
+    bounds = [b * th.get("scale", 1.0) for b in PLAN_TIERS_YUAN]
+    code = np.full(len(y), len(bounds))
+    for j in range(len(bounds) - 1, -1, -1):
+        code = np.where(y >= bounds[j], j, code)
+    out = pd.DataFrame(index=c.index)
+    for j, b in enumerate(PLAN_TIERS_YUAN):
+        col = pd.array(code == j, dtype="boolean")
+        col[np.isnan(y)] = pd.NA
+        out[_tier_label(b)] = col
+    return out
+
+
 def flags_for(c: pd.DataFrame, preset: str, th: dict[str, float]) -> pd.DataFrame:
-    """Preset dispatch on canonical columns (used by rate() and rating_stability())."""
+    """Preset dispatch on canonical columns (used by rate() and rating_stability()).
+
+    Rows align with ``c`` except for lq-growth (one row per region x cluster, with
+    ``region`` and ``cluster`` columns)."""
     if preset == "us-cmp":
         return _cmp_flags(c, th)
     if preset == "eu-stars":
         return _eu_flags(c, th)
+    if preset == "lq-growth":
+        return _lq_growth_flags(c, th)
+    if preset == "output-tiers":
+        return _tier_flags(c, th)
     raise SchemaError(f"preset {preset!r} has no flag engine")  # pragma: no cover
 
 
@@ -445,20 +486,11 @@ def rate(
 
 
 def _rate_lq_growth(frame, *, region, cluster, employment, year, th) -> RatingResult:
-    from agglomera.measures import lq_growth_quadrants
-
     if year is None:
         raise SchemaError("preset 'lq-growth' needs `year=`: LQ change needs two years")
     c = prepare(frame, region=region, cluster=cluster, employment=employment, year=year,
                 func="rate")
-    q = lq_growth_quadrants(c, region="region", industry="cluster", value="employment",
-                            year="year", threshold=th["threshold"], missing="raise"
-                            if not c["employment"].isna().any() else "warn")
-    out = q.rename(columns={"region": region, "industry": cluster})
-    for name in LEVELS["lq-growth"]:
-        col = pd.array(out["quadrant"].astype(object) == name, dtype="boolean")
-        col[out["quadrant"].isna().to_numpy()] = pd.NA
-        out[name] = col
+    out = _lq_growth_flags(c, th).rename(columns={"region": region, "cluster": cluster})
     years = sorted(c["year"].unique())
     return RatingResult(preset="lq-growth", flags=out, levels=LEVELS["lq-growth"],
                         thresholds=th | {"start": int(years[0]), "end": int(years[-1])},

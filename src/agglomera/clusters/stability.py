@@ -14,6 +14,7 @@ from agglomera.clusters._input import prepare
 from agglomera.clusters.rating import (
     LEVELS,
     PERCENTILE_THRESHOLDS,
+    RELATIVE_THRESHOLDS,
     _thresholds,
     flags_for,
 )
@@ -48,9 +49,14 @@ class StabilityResult:
 
 
 def _grid(preset: str, th: dict[str, float], shift: float, steps: int) -> pd.DataFrame:
-    names = [n for n in PERCENTILE_THRESHOLDS[preset]]
     offsets = np.linspace(-shift, shift, 2 * steps + 1)
-    values = [[float(np.clip(th[n] + o, 0.0, 100.0)) for o in offsets] for n in names]
+    if preset in PERCENTILE_THRESHOLDS:
+        names = list(PERCENTILE_THRESHOLDS[preset])
+        values = [[float(np.clip(th[n] + o, 0.0, 100.0)) for o in offsets]
+                  for n in names]
+    else:
+        names = list(RELATIVE_THRESHOLDS[preset])
+        values = [[th.get(n, 1.0) * (1.0 + o / 100.0) for o in offsets] for n in names]
     rows = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
     return pd.DataFrame(rows).drop_duplicates().reset_index(drop=True)
 
@@ -67,10 +73,11 @@ def rating_stability(
     lq: str | None = None,
     traded: str | None = None,
     year: str | None = None,
+    value: str | None = None,
     shift: float = 5.0,
     steps: int = 1,
     draws: int = 200,
-    resample: str = "poisson",
+    resample: str | None = None,
     seed: int | None = None,
     missing: str = "warn",
     progress: Callable[[str, int, int], None] | None = None,
@@ -84,23 +91,27 @@ def rating_stability(
     ----------
     frame : DataFrame
         As for :func:`agglomera.clusters.rate`.
-    preset : {"us-cmp", "eu-stars"}, default "us-cmp"
+    preset : {"us-cmp", "eu-stars", "lq-growth", "output-tiers"}, default "us-cmp"
         Rating whose stability is measured.
-    region, cluster, employment, establishments, lq, traded, year : str
+    region, cluster, employment, establishments, lq, traded, year, value : str
         Column names as for :func:`~agglomera.clusters.rate`.
     shift : float, default 5.0
-        Largest move of each percentile threshold, in percentile points.
+        Largest move of each threshold: in percentile points for the percentile
+        thresholds of us-cmp and eu-stars; in percent of the value for the LQ level
+        of lq-growth (1 -> 0.95..1.05) and the tier bounds of output-tiers.
     steps : int, default 1
         Grid points on each side of the baseline: offsets
-        ``linspace(-shift, shift, 2*steps+1)`` for every percentile threshold of
-        the preset, all combinations (3^k points for k thresholds with steps=1).
+        ``linspace(-shift, shift, 2*steps+1)`` for every moved threshold of the
+        preset, all combinations (3^k points for k thresholds with steps=1).
     draws : int, default 200
         Number of resampled data sets.
-    resample : {"poisson", "multinomial", "none"}, default "poisson"
-        ``poisson``: each cell's employment (and establishments) drawn from a Poisson
-        distribution with the observed count as mean; ``multinomial``: the year's
-        total employment redistributed over the cells with the observed shares (the
-        bootstrap of workers); ``none``: thresholds only.
+    resample : {"poisson", "multinomial", "none"}, optional
+        ``poisson`` (default for employment-based presets): each cell's employment
+        (and establishments) drawn from a Poisson distribution with the observed count
+        as mean; ``multinomial``: the year's total employment redistributed over the
+        cells with the observed shares (the bootstrap of workers); ``none``
+        (default, and the only choice, for output-tiers, whose output is not a
+        count): thresholds only.
     seed : int, optional
         Seed of the random generator (``numpy.random.default_rng``).
     missing : {"warn", "raise"}
@@ -120,8 +131,8 @@ def rating_stability(
     Raises
     ------
     SchemaError
-        Presets without percentile thresholds, bad ``shift``, ``steps``, ``draws`` or
-        ``resample``.
+        Unknown preset, bad ``shift``, ``steps``, ``draws`` or ``resample``, missing
+        ``year`` (lq-growth) or ``value`` (output-tiers).
 
     Notes
     -----
@@ -163,11 +174,16 @@ def rating_stability(
     18      C  False        1.0
     19      D  False        1.0
     """
-    if preset not in PERCENTILE_THRESHOLDS:
-        raise SchemaError(
-            f"rating_stability() supports presets {', '.join(PERCENTILE_THRESHOLDS)}; "
-            f"got {preset!r}")
     th = _thresholds(preset, thresholds)
+    if resample is None:
+        resample = "none" if preset == "output-tiers" else "poisson"
+    if preset == "output-tiers" and resample != "none":
+        raise SchemaError("output is not a count: output-tiers stability moves the tier "
+                          "bounds only; use resample='none'")
+    if preset == "lq-growth" and year is None:
+        raise SchemaError("preset 'lq-growth' needs `year=`: LQ change needs two years")
+    if preset == "output-tiers" and value is None:
+        raise SchemaError("preset 'output-tiers' needs `value=`, the output column")
     if not (isinstance(shift, (int, float)) and np.isfinite(shift) and 0 <= shift <= 50):
         raise SchemaError(f"`shift` must be in [0, 50] percentile points; got {shift!r}")
     if not isinstance(steps, (int, np.integer)) or steps < 1:
@@ -180,12 +196,17 @@ def rating_stability(
         raise SchemaError(f"`draws` must be a positive integer; got {draws!r}")
     if resample == "none":
         draws = 0
-    c = prepare(frame, region=region, cluster=cluster, employment=employment,
-                establishments=establishments if preset == "us-cmp" else None, lq=lq,
+    count_based = preset in ("us-cmp", "eu-stars")
+    c = prepare(frame, region=region, cluster=cluster,
+                employment=None if preset == "output-tiers" else employment,
+                establishments=establishments if preset == "us-cmp" else None,
+                lq=lq if count_based else None,
                 traded=traded if preset == "us-cmp" else None, year=year,
+                value=value if preset == "output-tiers" else None,
                 missing=missing, func="rating_stability")
     levels = list(LEVELS[preset])
-    base = flags_for(c, preset, th)[levels]
+    base_full = flags_for(c, preset, th)
+    base = base_full[levels]
     na = base.isna().to_numpy()
     b0 = base.fillna(False).to_numpy(dtype=bool)
     grid = _grid(preset, th, float(shift), int(steps))
@@ -201,7 +222,8 @@ def rating_stability(
     res_true = np.zeros(b0.shape)
     res_agree = np.zeros(b0.shape)
     rng = np.random.default_rng(seed)
-    emp = c["employment"].to_numpy(dtype=float)
+    emp = (c["employment"].to_numpy(dtype=float) if "employment" in c
+           else np.zeros(len(c)))
     known = ~np.isnan(emp)
     est = c["establishments"].to_numpy(dtype=float) if "establishments" in c else None
     for i in range(draws):
@@ -228,10 +250,15 @@ def rating_stability(
         res_true += f
         res_agree += f == b0
     n_g = len(grid)
-    keys = ["region", "cluster"] + (["year"] if "year" in c else [])
+    if preset == "lq-growth":  # one row per region x cluster, years compared
+        keys = ["region", "cluster"]
+        ident = base_full[keys].reset_index(drop=True)
+    else:
+        keys = ["region", "cluster"] + (["year"] if "year" in c else [])
+        ident = c[keys]
     parts = []
     for j, level in enumerate(levels):
-        part = c[keys].copy()
+        part = ident.copy()
         part["level"] = level
         part["flag"] = base[level].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):

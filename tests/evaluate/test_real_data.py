@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_dea import multiplier_scores  # same folder (pytest prepends it to sys.path)
 
 from agglomera.config import Settings
 from agglomera.evaluate import benchmark_gap, composite_index, dea, malmquist
-
-from test_dea import multiplier_scores  # same folder (pytest prepends it to sys.path)
 
 
 def _file(*parts: str):

@@ -226,8 +226,15 @@ def test_cluster_dashboard(page, server):
     assert page.input_value("#run") == "9001"  # the latest run is shown
     assert page.locator("#ratings tbody tr").count() == 2
     bars = page.evaluate("(() => { const d = document.getElementById('chart').data[0];"
-                         " return Object.fromEntries(d.x.map((x, i) => [x, d.y[i]])); })()")
+                         " return Object.fromEntries(d.customdata.map((x, i) => [x, d.y[i]]));"
+                         " })()")
     assert bars == {"220000": 0.2, "210000": 0}
+    labels = page.evaluate("document.getElementById('chart').data[0].x")
+    names = [httpx.get(f"{server[0]}/api/v1/regions/{c}").json()["name_en"]
+             for c in ("210000", "220000")]
+    assert sorted(labels) == sorted(names)
+    levels = page.locator("#ratings tbody tr td:nth-child(5)").all_inner_texts()
+    assert sorted(levels) == ["strong", "—"]
     assert page.is_hidden("#clusters-empty")
 
 

@@ -281,23 +281,34 @@
     if (!ratings.length) { $("clusters-empty").hidden = false; fillTable($("ratings"), [], []); document.body.dataset.ready = "1"; return; }
     const runs = [...new Map(ratings.map((r) => [r.run_id, r.preset])).entries()];
     fillSelect($("run"), runs.map(([id, p]) => [String(id), "#" + id + " " + p]), String(runs[runs.length - 1][0]));
+    let names = new Map();
+    try { names = new Map((await api("/regions", { limit: 10000 })).items.map((r) => [r.code, regionName(r)])); } catch (e) { /* codes only */ }
+    const nameOf = (c) => names.get(c) || c;
     async function draw() {
       const run = Number($("run").value);
       const rows = ratings.filter((r) => r.run_id === run);
       const regions = [...new Set(rows.map((r) => r.region_code))].sort();
       const keep = $("cluster-region").value;
-      fillSelect($("cluster-region"), [["", "—"], ...regions.map((c) => [c, c])], keep);
+      fillSelect($("cluster-region"), [["", "—"], ...regions.map((c) => [c, c + " " + nameOf(c)])], keep);
       const reg = $("cluster-region").value;
-      const shown = reg ? rows.filter((r) => r.region_code === reg) : rows;
-      fillTable($("ratings"), shown, [["region_code", L("common.region")], ["cluster_code", L("web.cluster")], ["year", L("common.year")], ["level", L("web.level")], ["employment", L("common.employment")], ["lq", L("indicator.lq")], ["stability", L("web.stability")]]);
+      // one line per region x cluster x year: the levels it reaches (flag true)
+      const grouped = new Map();
+      rows.filter((r) => !reg || r.region_code === reg).forEach((r) => {
+        const k = [r.region_code, r.cluster_code, r.year].join("|");
+        if (!grouped.has(k)) grouped.set(k, { region_code: r.region_code, region: nameOf(r.region_code), cluster_code: r.cluster_code, year: r.year, employment: r.employment, lq: r.lq, levels: [], stability: r.stability });
+        if (r.flag) grouped.get(k).levels.push(r.level);
+      });
+      const shown = [...grouped.values()].map((g) => ({ ...g, levels: g.levels.join(", ") || "—" }));
+      fillTable($("ratings"), shown, [["region_code", L("web.code")], ["region", L("common.region")], ["cluster_code", L("web.cluster")], ["year", L("common.year")], ["levels", L("web.level")], ["employment", L("common.employment")], ["lq", L("indicator.lq")], ["stability", L("web.stability")]]);
       let strength = [];
       try { strength = (await api("/clusters/strength", { run_id: run, limit: 10000 })).items; } catch (e) { strength = []; }
+      const layout = { margin: { t: 20 }, xaxis: { type: "category" } };
       if (strength.length) {
-        Plotly.react("chart", [{ type: "bar", x: strength.map((s) => s.region_code), y: strength.map((s) => s.strength) }], { margin: { t: 20 }, yaxis: { title: { text: L("web.clusters.strength") } } }, plotConfig);
+        Plotly.react("chart", [{ type: "bar", x: strength.map((s) => nameOf(s.region_code)), y: strength.map((s) => s.strength), customdata: strength.map((s) => s.region_code) }], { ...layout, yaxis: { title: { text: L("web.clusters.strength") } } }, plotConfig);
       } else {
         const counts = new Map();
         rows.forEach((r) => { if (r.flag) counts.set(r.region_code, (counts.get(r.region_code) || 0) + 1); });
-        Plotly.react("chart", [{ type: "bar", x: [...counts.keys()], y: [...counts.values()] }], { margin: { t: 20 }, yaxis: { title: { text: L("web.clusters.count") } } }, plotConfig);
+        Plotly.react("chart", [{ type: "bar", x: [...counts.keys()].map(nameOf), y: [...counts.values()], customdata: [...counts.keys()] }], { ...layout, yaxis: { title: { text: L("web.clusters.count") } } }, plotConfig);
       }
       $("export-csv").href = apiUrl("/clusters/ratings", { run_id: run, region: reg, format: "csv" });
       document.body.dataset.ready = "1";

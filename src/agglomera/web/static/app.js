@@ -337,7 +337,7 @@
         out.replaceChildren(el("p", L("web.import.ok") + ": " + j.rows_accepted + " " + L("web.rows") + " (" + j.file + ")", "ok"));
       } else {
         out.replaceChildren(el("p", (r.status === 422 ? L("web.import.rejected") + " — " : "") + j.title + ": " + j.detail, "error"));
-        if (j.problems) fillTable($("problems"), j.problems, [["row", "row"], ["column", "column"], ["value", "value"], ["rule", "rule"], ["message", "message"]]);
+        if (j.problems) fillTable($("problems"), j.problems, [["row", L("web.problem.row")], ["column", L("web.problem.column")], ["value", L("common.value")], ["rule", L("web.problem.rule")], ["message", L("web.problem.message")]]);
       }
       document.body.dataset.ready = String(r.status);
     });

@@ -172,7 +172,7 @@ def derive_cmd(
     else:
         if year is None:
             raise SchemaError("--db needs --year (one cross-section)")
-        with open_store(db, read_only=True) as store:
+        with open_store(db) as store:
             frame = store.con.execute(
                 "SELECT region_code, industry_code, value FROM observations WHERE "
                 "metric = ? AND year = ? AND industry_scheme = ? AND region_level IN "
@@ -287,7 +287,7 @@ def rate_cmd(
                 yr = int(year)
             except ValueError:
                 raise SchemaError(f"with --db, --year is a year; got {year!r}") from None
-        with open_store(db, read_only=True) as store:
+        with open_store(db) as store:
             frame = cluster_totals(store, scheme, metric=metric, year=yr)
             frame = frame.rename(columns={"region_code": "region",
                                           "cluster_code": "cluster",
@@ -386,7 +386,7 @@ def check_cmd(
         parts.append(actuals_from_clusters(read_input(clusters_file), plan,
                                            unit_factor=output_unit))
     if db is not None and plan.region is not None:
-        with open_store(db, read_only=True) as store:
+        with open_store(db) as store:
             parts.append(actuals_from_store(store, plan))
     act = pd.concat(parts, ignore_index=True) if parts else None
     if act is not None and act.duplicated(["target_id", "year"]).any():

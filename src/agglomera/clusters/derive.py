@@ -100,15 +100,17 @@ def relatedness(
     * lq-correlation: :math:`\rho_{ij} = \operatorname{corr}_r(LQ_{ri}, LQ_{rj})`
       (Pearson, over regions);
     * share-correlation: :math:`\operatorname{corr}_r(s_{ri}, s_{rj})`;
-    * coagglomeration (Ellison, Glaeser & Kerr 2010, eq. 1 with plant Herfindahls
-      set to zero, i.e. many small plants):
+    * coagglomeration (Ellison, Glaeser & Kerr 2010, eq. 1; on the diagonal the same
+      expression is the Ellison-Glaeser index with the plant Herfindahl set to zero):
 
       .. math:: \gamma^c_{ij} = \frac{\sum_r (s_{ri} - x_r)(s_{rj} - x_r)}
                 {1 - \sum_r x_r^2}.
 
     Delgado, Porter & Stern (2016) measure co-location of employment and of
     establishments across regions (locational correlation) besides input-output and
-    occupation links; the correlation of LQs across regions follows Porter (2003).
+    occupation links; Porter (2003) delineated clusters from co-location patterns of
+    employment across US regions. Which of the correlations above matches their exact
+    computation was not checked against the papers' appendices.
 
     References
     ----------
@@ -242,9 +244,11 @@ def validation_scores(similarity: pd.DataFrame, assignments: pd.Series, /
         VS = \frac{1}{n}\sum_i \left[\text{own}_i > \max_{D \ne C(i)}
         \text{other}_i(D)\right].
 
-    A singleton industry has no own relatedness and counts as not consistent. This
-    is the industry-level validation score of Delgado, Porter & Stern (2016): the
-    share of industries more related to their own cluster than to any other.
+    A singleton industry has no own relatedness and counts as not consistent. The
+    score is modelled on the validation scores of Delgado, Porter & Stern (2016),
+    which compare each industry's relatedness to its own cluster with its
+    relatedness to the other clusters; their exact definitions (several variants)
+    were not transcribed, so values are not comparable with the paper's tables.
 
     References
     ----------

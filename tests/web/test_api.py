@@ -546,3 +546,25 @@ def test_upload_limit_comes_from_the_environment(db_copy, token, monkeypatch):
                    headers={"Authorization": f"Bearer {token}"})
         assert assert_problem(r, 413, "payload-too-large")["limit"] == 64
         assert "64" in c.get("/import").text
+
+
+@pytest.mark.parametrize("path", ["/", "/regions/210000", "/clusters", "/compare?region=210000",
+                                  "/map", "/import"])
+def test_pages_render_in_both_languages(ro_client, path):
+    sep = "&" if "?" in path else "?"
+    zh = ro_client.get(f"{path}{sep}lang=zh")
+    assert zh.status_code == 200 and '<html lang="zh-CN">' in zh.text
+    assert "地图浏览" in zh.text and zh.cookies.get("agglomera_lang") == "zh"
+    en = ro_client.get(path, headers={"Accept-Language": "en-US"},
+                       cookies={"agglomera_lang": "en"})
+    assert '<html lang="en">' in en.text and "Map explorer" in en.text
+    assert 'src="/static/plotly.min.js"' in en.text and "cdn" not in en.text.lower()
+    assert_problem(ro_client.get(f"{path}{sep}lang=fr"), 422, "validation")
+
+
+def test_plotly_is_served_from_the_package(ro_client):
+    from plotly.offline import get_plotlyjs
+
+    r = ro_client.get("/static/plotly.min.js")
+    assert r.status_code == 200 and r.text == get_plotlyjs()
+    assert_problem(ro_client.get("/regions/999999"), 404, "not-found")

@@ -192,3 +192,13 @@ def test_user_mistakes_exit_2_without_traceback(panel_csv, args, message):
     assert res.exit_code == 2, res.output
     assert message in res.output
     assert "Traceback" not in res.output
+
+
+def test_evaluate_without_subcommand_runs_the_composite(tmp_path, panel_csv):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    args = ["--input", str(panel_csv), "-i", "gdp:higher,energy:lower", "--year", "2019"]
+    assert runner.invoke(app, ["evaluate", *args, "--out", str(a)]).exit_code == 0
+    assert runner.invoke(app, ["evaluate", "composite", *args, "--out", str(b)]).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(a), pd.read_csv(b))
+    res = runner.invoke(app, ["evaluate"])
+    assert "dea" in res.output and "scorecard" in res.output

@@ -620,10 +620,42 @@ def _structure(path: Path | None, db: Path | None, metric: str | None,
                       "--db with --structure-metric METRIC")
 
 
+def evaluate_callback(
+    ctx: typer.Context,
+    indicators: Annotated[list[str] | None, typer.Option("--indicators", "-i", help="Composite index straight away: indicators with polarity, gdp:higher,energy:lower (same options as 'evaluate composite').")] = None,
+    input: InputOpt = None, db: DbOpt = None, out: OutOpt = None,
+    polarity: Annotated[list[str] | None, typer.Option("--polarity", help="indicator=higher|lower (repeatable).")] = None,
+    normalise: Annotated[list[str] | None, typer.Option("--normalise", help="minmax, zscore, distance, vector (repeatable).")] = None,
+    weights: Annotated[list[str] | None, typer.Option("--weights", help="equal, entropy, critic, pca, ahp:MATRIX.csv or a=0.6,b=0.4 (repeatable).")] = None,
+    aggregate: Annotated[list[str] | None, typer.Option("--aggregate", help="linear, geometric, topsis (repeatable).")] = None,
+    monte_carlo: Annotated[int, typer.Option("--monte-carlo", help="Random draws (0: none).")] = 0,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    year: YearOpt = None, region_column: RegionColOpt = "region",
+    year_column: YearColOpt = "year", industry_code: IndustryOpt = "_T",
+    region_level: LevelOpt = None,
+    missing: Annotated[str, typer.Option(help="raise or omit units with missing values.")] = "raise",
+) -> None:
+    """Performance evaluation 绩效评价: composite indices (also directly: agglomera
+    evaluate --input FILE -i ...), DEA, Malmquist, TFP, scorecards."""
+    if ctx.invoked_subcommand is not None:
+        if indicators or input or db or out:
+            raise SchemaError(f"give the options after the command: agglomera evaluate "
+                              f"{ctx.invoked_subcommand} --input ...")
+        return
+    if not indicators:
+        Console(soft_wrap=True).print(ctx.get_help(), markup=False, highlight=False)
+        raise typer.Exit(0)
+    composite_cmd(indicators=indicators, input=input, db=db, out=out, polarity=polarity,
+                  normalise=normalise, weights=weights, aggregate=aggregate,
+                  monte_carlo=monte_carlo, seed=seed, year=year,
+                  region_column=region_column, year_column=year_column,
+                  industry_code=industry_code, region_level=region_level, missing=missing)
+
+
 def register(app: typer.Typer, friendly) -> None:
     """Add ``evaluate`` (composite, dea, malmquist, tfp, scorecard) and ``benchmark``."""
-    ev = typer.Typer(help="Performance evaluation 绩效评价: composite indices, DEA, "
-                          "Malmquist, TFP, scorecards.", no_args_is_help=True)
+    ev = typer.Typer(no_args_is_help=True)
+    ev.callback(invoke_without_command=True)(friendly(evaluate_callback))
     ev.command("composite")(friendly(composite_cmd))
     ev.command("dea")(friendly(dea_cmd))
     ev.command("malmquist")(friendly(malmquist_cmd))

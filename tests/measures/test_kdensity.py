@@ -10,6 +10,8 @@ import numba
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agglomera.errors import SchemaError
 from agglomera.measures import duranton_overman, marcon_puech_m
@@ -474,3 +476,30 @@ def test_marcon_puech_m_hand_example_and_simulations():
     assert np.all(sims.local_lower.to_numpy() <= sims.local_upper.to_numpy())
     assert list(sims.to_frame().columns) == ["industry", "distance", "M", "local_lower",
                                              "local_upper"]
+
+
+# ----------------------------------------------------------------- properties
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(3, 12), angle=st.floats(0, 2 * math.pi),
+       shift=st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)),
+       scale=st.floats(0.1, 10), seed=st.integers(0, 2**16))
+def test_kd_invariant_to_rigid_motion_and_scales_with_units(n, angle, shift, scale, seed):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 20, (n, 2))
+    df = pd.DataFrame({"industry": "a", "x": xy[:, 0], "y": xy[:, 1]})
+    kw = {"x": "x", "y": "y", "bandwidth": 1.5, "max_distance": 15.0, "n_distances": 16,
+          "simulations": 0, "method": "exact"}
+    base = duranton_overman(df, **kw).kd.to_numpy()
+    rot = np.array([[math.cos(angle), -math.sin(angle)],
+                    [math.sin(angle), math.cos(angle)]])
+    moved = xy @ rot.T + np.array(shift)
+    df2 = df.assign(x=moved[:, 0], y=moved[:, 1])
+    np.testing.assert_allclose(duranton_overman(df2, **kw).kd.to_numpy(), base,
+                               rtol=1e-7, atol=1e-12)
+    # distances in other units (km -> m: scale): Kd(scale d) = Kd(d) / scale
+    df3 = df.assign(x=xy[:, 0] * scale, y=xy[:, 1] * scale)
+    kw3 = kw | {"bandwidth": 1.5 * scale, "max_distance": 15.0 * scale}
+    np.testing.assert_allclose(duranton_overman(df3, **kw3).kd.to_numpy() * scale, base,
+                               rtol=1e-9, atol=1e-12)

@@ -562,7 +562,8 @@ def duranton_overman(
     -----
     With pair distances :math:`d_{ij}`, weights :math:`w_i` (1 when unweighted),
     Gaussian kernel :math:`\phi` and bandwidth :math:`h`, the estimator with reflection
-    at 0 (Silverman 1986, section 2.10) is (DO 2005, eq. 2; weighted: eq. 5)
+    at 0 (the reflection method of Silverman 1986) is (DO 2005; with weights their
+    employment-weighted K_emp)
 
     .. math::
 
@@ -617,7 +618,7 @@ def duranton_overman(
        micro-geographic data. *Review of Economic Studies* 72(4), 1077–1106.
        doi:10.1111/0034-6527.00362
     .. [2] Silverman, B. W. (1986). *Density Estimation for Statistics and Data
-       Analysis*. London: Chapman and Hall, pp. 30–31, 45–48.
+       Analysis*. London: Chapman and Hall, p. 48, eq. 3.31 (bandwidth rule).
        doi:10.1007/978-1-4899-3324-9
     .. [3] Marcon, E., Traissac, S., Puech, F. and Lang, G. (2015). Tools to
        characterize point patterns: dbmss for R. *Journal of Statistical Software*
@@ -802,7 +803,7 @@ def duranton_overman(
 # --------------------------------------------------------------------------- M and m
 
 
-def _m_values(i, j, d, bins, lab, w, n_pts, n_r, density_kernel, chosen_codes):
+def _m_values(i, j, bins, lab, w, n_pts, n_r, density_kernel):
     """Per point, neighbour weight of its own industry and of all points, by distance.
 
     Returns (same, total), each ``n_pts x n_r``: cumulative up to ``r`` for M, kernel
@@ -915,7 +916,7 @@ def marcon_puech_m(
     Notes
     -----
     For industry :math:`S` with weights :math:`w`, :math:`W_S = \sum_{i \in S} w_i`,
-    :math:`W = \sum_i w_i` (Marcon & Puech 2010, eq. 4):
+    :math:`W = \sum_i w_i` (Marcon & Puech 2010):
 
     .. math::
 
@@ -927,7 +928,7 @@ def marcon_puech_m(
     sums (as dbmss ``Mhat``). :math:`M = 1` under random location of S among all
     sites; above 1 means relative concentration. The density version replaces
     :math:`1\{d_{ij} \le r\}` by :math:`\phi((r - d_{ij})/h)/h` (Lang, Marcon & Puech
-    2020, eq. 8; no reflection, as dbmss ``mhat``). The cost is proportional to the
+    2020; no reflection, as dbmss ``mhat``). The cost is proportional to the
     number of pairs within ``max_distance`` (plus :math:`8h` for m), found with a
     KD-tree.
 
@@ -999,7 +1000,6 @@ def marcon_puech_m(
         progress("M: pairs", 1, 1)
 
     W = w.sum()
-    W_by = np.bincount(codes, weights=w, minlength=len(labels))
 
     def compute(lab_codes, w_pts):
         W_lab = np.bincount(lab_codes, weights=w_pts, minlength=len(labels))
@@ -1007,8 +1007,7 @@ def marcon_puech_m(
         global_ratio = (W_lab[lab_codes] - w_pts) / (W - w_pts)
         if not density:
             bins = np.searchsorted(grid, d, side="left")
-            same, total = _m_values(i, j, d, bins, lab_codes, w_pts, n_pts, n_r, None,
-                                    None)
+            same, total = _m_values(i, j, bins, lab_codes, w_pts, n_pts, n_r, None)
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = same / total
             for pos, c in enumerate(chosen):
@@ -1023,8 +1022,7 @@ def marcon_puech_m(
         for pos, c in enumerate(chosen):
             h = h_by[c]
             kern = _gauss((grid[None, :] - d[:, None]) / h) / h
-            same, total = _m_values(i, j, d, None, lab_codes, w_pts, n_pts, n_r, kern,
-                                    None)
+            same, total = _m_values(i, j, None, lab_codes, w_pts, n_pts, n_r, kern)
             mem = lab_codes == c
             with np.errstate(invalid="ignore", divide="ignore"):
                 r_c = same[mem] / total[mem]
@@ -1047,7 +1045,6 @@ def marcon_puech_m(
             if progress is not None:
                 progress("M: simulations", s + 1, simulations)
         lower, upper = np.nanquantile(sims, [alpha, 1 - alpha], axis=0)
-    del W_by
     idx = pd.Index([labels[c] for c in chosen], name="industry")
     cols = pd.Index(grid, name="distance")
     return MResult(distances=grid, values=pd.DataFrame(values, index=idx, columns=cols),

@@ -274,3 +274,21 @@ def test_engines_agree_on_bootstrap_and_cross_period_programmes():
     kw = dict(inputs=["x0", "x1"], outputs=["y0", "y1"], model="bcc", bootstrap=5, seed=1)
     pd.testing.assert_frame_equal(dea(f, engine="highs", **kw).bootstrap,
                                   dea(f, engine="linprog", **kw).bootstrap, atol=1e-8)
+
+
+def test_dea_matches_peer_dea_jl_radial_models():
+    ref = pd.read_csv(REF / "peer_dea_jl_radial.csv", index_col="dmu")
+    kw = dict(inputs=["x1", "x2"], outputs="y")
+    cases = {("ccr", "input"): ref.crs_input, ("ccr", "output"): 1 / ref.crs_output_phi,
+             ("bcc", "input"): ref.vrs_input, ("bcc", "output"): 1 / ref.vrs_output_phi}
+    for (model, orientation), expected in cases.items():
+        got = dea(ref, model=model, orientation=orientation, **kw).scores
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), atol=1e-8,
+                                   err_msg=f"{model} {orientation}")
+
+
+def test_sbm_matches_peer_dea_jl_enhanced_russell_graph():
+    ref = pd.read_csv(REF / "peer_dea_jl_erg_sbm.csv", index_col="dmu")
+    for rts in ("crs", "vrs"):
+        got = dea(ref, inputs="x", outputs="y", model="sbm", orientation="none", rts=rts)
+        np.testing.assert_allclose(got.scores.to_numpy(), ref[rts].to_numpy(), atol=1e-9)

@@ -149,3 +149,15 @@ def test_tfp_refuses_missing_values():
                       "L": [1.0, 1.0], "K": [1.0, 1.0]})
     with pytest.raises(SchemaError, match="never filled"):
         tfp(f, output="Y", labour="L", capital="K", capital_share=0.3)
+
+
+def test_malmquist_matches_peer_dea_jl():
+    from pathlib import Path
+
+    ref = pd.read_csv(Path(__file__).parents[1] / "reference" / "malmquist"
+                      / "peer_dea_jl_malmquist.csv")
+    t = malmquist(ref, inputs="x", outputs="y", region="firm", year="period").table
+    got = t.set_index(["region", "year"]).sort_index()
+    exp = ref.dropna().set_index(["firm", "period"]).sort_index()
+    for col in ("malmquist", "effch", "techch"):
+        np.testing.assert_allclose(got[col].to_numpy(), exp[col].to_numpy(), atol=1e-7)

@@ -123,5 +123,6 @@ def test_aggregate_sums_members_and_keeps_missing_missing():
     assert got[("220000", "food_processing")] == 5.0  # 14 + 15
     assert got[("220000", "agro_processing")] == 5.0
     assert np.isnan(got[("210000", "food_processing")])  # 14 missing: not 4
-    with pytest.raises(SchemaError, match="missing member"):
+    with pytest.raises(SchemaError, match="missing member"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the unassigned industry 99x
         d.aggregate(data, missing="raise")

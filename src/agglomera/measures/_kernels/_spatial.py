@@ -5,13 +5,22 @@ Random numbers come from a counter-based generator: the stream of draws for one
 every site's or permutation's draws are fixed by (seed, c) alone. The results do not
 depend on the number of threads or on the order in which sites are processed.
 
-* ``uniform_int(state, m)`` draws an integer in [0, m) with Lemire's (2019)
+* ``_uniform_int(rs, m)`` draws an integer in [0, m) with Lemire's (2019)
   multiply-shift method and its rejection step (exactly uniform, m < 2**32).
 * Conditional permutation (local statistics): for site i with k_i neighbours, each of
   the P permutations draws k_i distinct indices out of the n - 1 other sites with
   Floyd's algorithm (Bentley & Floyd 1987), exactly uniform without replacement.
 * Total permutation (global statistics): each permutation is a Fisher-Yates shuffle
   of 0..n-1 from its own stream.
+* Each splitmix64 output (Steele, Lea & Flood 2014) gives two 32-bit draws, the high
+  half first.
+
+References: Steele, G. L., Lea, D., & Flood, C. H. (2014). Fast splittable
+pseudorandom number generators. OOPSLA 2014, 453-472. doi:10.1145/2660193.2660195.
+Lemire, D. (2019). Fast random integer generation in an interval. ACM Transactions on
+Modeling and Computer Simulation 29(1), 3. doi:10.1145/3230636. Bentley, J., & Floyd,
+R. W. (1987). Programming pearls: a sample of brilliance. Communications of the ACM
+30(9), 754-757. doi:10.1145/30401.315746.
 """
 
 from __future__ import annotations
@@ -41,25 +50,31 @@ def _stream_start(seed, counter):
 
 
 @njit(cache=True, inline="always")
-def _next32(state):
-    state = state + _GOLDEN
-    return state, _mix(state) >> np.uint64(32)
+def _next32(rs):
+    # rs = [state, spare, has_spare]: each splitmix64 output gives two 32-bit draws,
+    # the high half first.
+    if rs[2] != np.uint64(0):
+        rs[2] = np.uint64(0)
+        return rs[1]
+    rs[0] = rs[0] + _GOLDEN
+    out = _mix(rs[0])
+    rs[1] = out & _MASK32
+    rs[2] = np.uint64(1)
+    return out >> np.uint64(32)
 
 
 @njit(cache=True, inline="always")
-def _uniform_int(state, m):
+def _uniform_int(rs, m):
     # Lemire (2019): m in [1, 2**32); exact by rejection.
     mm = np.uint64(m)
-    state, r = _next32(state)
-    prod = r * mm
+    prod = _next32(rs) * mm
     low = prod & _MASK32
     if low < mm:
         t = (_TWO32 - mm) % mm
         while low < t:
-            state, r = _next32(state)
-            prod = r * mm
+            prod = _next32(rs) * mm
             low = prod & _MASK32
-    return state, np.int64(prod >> np.uint64(32))
+    return np.int64(prod >> np.uint64(32))
 
 
 @njit(parallel=True, cache=True)
@@ -87,7 +102,10 @@ def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed)
         tol = 1e-12 * max(abs(obs), 1e-300)
         chosen = np.empty(k, dtype=np.int64)
         m = n - 1
-        state = _stream_start(useed, i)
+        rs = np.empty(3, dtype=np.uint64)
+        rs[0] = _stream_start(useed, i)
+        rs[1] = 0
+        rs[2] = 0
         ge = 0
         le = 0
         a1 = 0.0
@@ -96,7 +114,7 @@ def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed)
             # Floyd: k distinct values out of 0..m-1
             for s in range(k):
                 j = m - k + s
-                state, t = _uniform_int(state, j + 1)
+                t = _uniform_int(rs, j + 1)
                 dup = False
                 for q in range(s):
                     if chosen[q] == t:
@@ -141,10 +159,16 @@ class _NpStream:
 
     def __init__(self, seed, counter):
         self.state = int(_np_stream_start(np.uint64(seed), np.uint64(counter)))
+        self.spare = None
 
     def next32(self):
+        if self.spare is not None:
+            out, self.spare = self.spare, None
+            return out
         self.state = (self.state + int(_GOLDEN)) & 0xFFFFFFFFFFFFFFFF
-        return int(_np_mix(np.uint64(self.state))) >> 32
+        out = int(_np_mix(np.uint64(self.state)))
+        self.spare = out & 0xFFFFFFFF
+        return out >> 32
 
     def uniform_int(self, m):
         m = int(m)
@@ -214,9 +238,12 @@ def global_perm_numba(a, b, indptr, indices, weights, permutations, seed, permut
     useed = np.uint64(seed)
     for p in prange(permutations):
         perm = np.arange(n)
-        state = _stream_start(useed, p)
+        rs = np.empty(3, dtype=np.uint64)
+        rs[0] = _stream_start(useed, p)
+        rs[1] = 0
+        rs[2] = 0
         for i in range(n - 1, 0, -1):
-            state, j = _uniform_int(state, i + 1)
+            j = _uniform_int(rs, i + 1)
             tmp = perm[i]
             perm[i] = perm[j]
             perm[j] = tmp
@@ -267,9 +294,12 @@ def geary_perm_numba(z, indptr, indices, weights, permutations, seed):
     useed = np.uint64(seed)
     for p in prange(permutations):
         perm = np.arange(n)
-        state = _stream_start(useed, p)
+        rs = np.empty(3, dtype=np.uint64)
+        rs[0] = _stream_start(useed, p)
+        rs[1] = 0
+        rs[2] = 0
         for i in range(n - 1, 0, -1):
-            state, j = _uniform_int(state, i + 1)
+            j = _uniform_int(rs, i + 1)
             tmp = perm[i]
             perm[i] = perm[j]
             perm[j] = tmp

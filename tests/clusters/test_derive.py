@@ -126,3 +126,29 @@ def test_errors():
     flat["z"] = x.sum(axis=1) * 0.1  # same LQ everywhere
     with pytest.raises(SchemaError, match="same LQ"):
         relatedness(flat)
+
+
+def test_derived_sector_groups_on_susb_beat_random_groupings():
+    """Real data: 51 states x 19 NAICS sectors (SUSB 2021). The derived grouping's
+    within-cluster relatedness must exceed that of random groupings of the same sizes."""
+    from agglomera.config import Settings
+
+    d = Settings().resolved_data_dir()
+    path = d / "us" / "susb_state_by_naics2_2021.csv" if d else None
+    if path is None or not path.exists():
+        pytest.skip("shared data (us/susb_state_by_naics2_2021.csv) not available; set "
+                    "AGGLOMERA_DATA_DIR")
+    t = pd.read_csv(path, dtype={"state_fips": str, "naics2": str})
+    t = t[(t["state_fips"] != "00") & (t["naics2"] != "99")]
+    wide = t.pivot(index="state_name", columns="naics2", values="employment").dropna(
+        axis=0)
+    res = derive_clusters(wide, k=5)
+    v = res.validation
+    assert v.within > v.between
+    rng = np.random.default_rng(0)
+    labels = res.assignments.to_numpy()
+    random_within = []
+    for _ in range(200):
+        perm = pd.Series(rng.permutation(labels), index=res.assignments.index)
+        random_within.append(validation_scores(res.similarity, perm).within)
+    assert v.within > np.quantile(random_within, 0.95)

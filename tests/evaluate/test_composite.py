@@ -325,3 +325,28 @@ def test_scores_invariant_to_the_unit_of_an_indicator(seed, factor, norm, agg):
     a = composite_index(f, **kw)
     b = composite_index(f.assign(i1=f.i1 * factor), **kw)
     np.testing.assert_allclose(a.scores, b.scores, rtol=1e-9, atol=1e-12)
+
+
+# ------------------------------------------- published examples via pymcdm's tests
+
+def test_topsis_matches_opricovic_tzeng_2004():
+    f = pd.read_csv(REF / "topsis" / "pymcdm_topsis_opricovic_tzeng_2004.csv",
+                    index_col=0)
+    r = composite_index(f, indicators=["c1_lower", "c2_higher"],
+                        polarity={"c1_lower": "lower", "c2_higher": "higher"},
+                        normalise="minmax", aggregate="topsis")
+    np.testing.assert_allclose(r.scores, f.topsis, atol=5e-4)
+
+
+def test_entropy_weights_match_elsayed_2017():
+    f = pd.read_csv(REF / "topsis" / "pymcdm_entropy_elsayed_2017.csv")
+    np.testing.assert_allclose(entropy_weights(f),
+                               [0.104991, 0.069124, 0.071373, 0.449937, 0.304575],
+                               atol=5e-7)
+
+
+def test_critic_weights_match_tus_adali_2019():
+    f = pd.read_csv(REF / "topsis" / "pymcdm_critic_tus_adali_2019.csv")
+    z = normalise(f, indicators=list(f.columns), polarity=dict.fromkeys(f.columns, "higher"))
+    np.testing.assert_allclose(critic_weights(z),
+                               [0.157, 0.249, 0.168, 0.121, 0.154, 0.151], atol=5e-4)

@@ -367,7 +367,6 @@ def _project(years: np.ndarray, values: np.ndarray, deadline: int,
 def check_targets(
     plan: Plan,
     actual: object = None,
-    /,
     *,
     method: str = "linear",
     as_of: int | None = None,

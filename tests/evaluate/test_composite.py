@@ -350,3 +350,18 @@ def test_critic_weights_match_tus_adali_2019():
     z = normalise(f, indicators=list(f.columns), polarity=dict.fromkeys(f.columns, "higher"))
     np.testing.assert_allclose(critic_weights(z),
                                [0.157, 0.249, 0.168, 0.121, 0.154, 0.151], atol=5e-4)
+
+
+def test_rank_histogram_and_stored_ranks_agree():
+    import sys
+
+    comp = sys.modules["agglomera.evaluate.composite"]
+    f = panel(25, 3, seed=4)
+    x = f.to_numpy()
+    z = (x - x.min(0)) / (x.max(0) - x.min(0))
+    zs = {"minmax": z}
+    w = np.full((1, 3), 1 / 3)
+    kw = dict(n=25, draws=333, seed=2, u=0.4, level=0.9, chunk=50)
+    a = comp._monte_carlo(zs, ("minmax",), w, ("linear",), store="histogram", **kw)
+    b = comp._monte_carlo(zs, ("minmax",), w, ("linear",), store="ranks", **kw)
+    pd.testing.assert_frame_equal(a, b)

@@ -317,11 +317,12 @@ def composite_cmd(
         year=year, industry_code=industry_code, region_level=region_level)
     frame = one_year(frame, ycol, "a composite index")
     the_year = frame[ycol].iloc[0] if ycol else None
-    res = composite_index(frame.set_index(rcol), indicators=names, polarity=pol,
-                          normalise=normalise or ["minmax"],
-                          weights=parse_weights(weights, names),
-                          aggregate=aggregate or ["linear"], monte_carlo=monte_carlo,
-                          seed=seed, missing=missing)
+    with Bar("Monte Carlo 蒙特卡洛", enabled=monte_carlo > 0) as bar:
+        res = composite_index(frame.set_index(rcol), indicators=names, polarity=pol,
+                              normalise=normalise or ["minmax"],
+                              weights=parse_weights(weights, names),
+                              aggregate=aggregate or ["linear"], monte_carlo=monte_carlo,
+                              seed=seed, missing=missing, progress=bar)
     table = res.to_frame()
     if ycol:
         table.insert(1, "year", the_year)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,7 +157,8 @@ def composite_index(frame: pd.DataFrame, *, indicators: str | Sequence[str],
                     monte_carlo: int = 0, seed: int | None = None,
                     weight_uncertainty: float = 0.2, interval: float = 0.9,
                     region: str | None = None, missing: str = "raise",
-                    chunk: int = 1000) -> CompositeResult:
+                    chunk: int = 1000,
+                    progress: Callable[[int, int], None] | None = None) -> CompositeResult:
     r"""Composite indicator with uncertainty analysis (综合评价指数).
 
     Normalise the indicators, weight them and aggregate them into one score per unit,
@@ -201,6 +202,8 @@ def composite_index(frame: pd.DataFrame, *, indicators: str | Sequence[str],
         A unit with a missing indicator raises, or is left out with a warning.
     chunk : int
         Draws processed at once (memory: units x chunk floats).
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk of draws.
 
     Returns
     -------
@@ -325,7 +328,7 @@ def composite_index(frame: pd.DataFrame, *, indicators: str | Sequence[str],
     if monte_carlo > 0:
         rank_interval = _monte_carlo(zs, norms, wvecs, aggs, n=n, draws=int(monte_carlo),
                                      seed=seed, u=weight_uncertainty, level=interval,
-                                     chunk=max(1, int(chunk)))
+                                     chunk=max(1, int(chunk)), progress=progress)
         rank_interval.index = units
     return CompositeResult(
         scores=pd.Series(score0, index=units, name="score"),
@@ -339,8 +342,15 @@ def composite_index(frame: pd.DataFrame, *, indicators: str | Sequence[str],
 
 def _monte_carlo(zs: dict[str, np.ndarray], norms: tuple[str, ...], wvecs: np.ndarray,
                  aggs: tuple[object, ...], *, n: int, draws: int, seed: int | None,
-                 u: float, level: float, chunk: int) -> pd.DataFrame:
-    """Rank histogram over the draws (n x n counts), so memory does not grow with draws."""
+                 u: float, level: float, chunk: int,
+                 progress: Callable[[int, int], None] | None = None,
+                 store: str = "auto") -> pd.DataFrame:
+    """Rank distribution over the draws.
+
+    ``store="histogram"`` keeps a units x ranks count matrix (memory n^2, independent of
+    the draws); ``"ranks"`` keeps every draw's ranks (memory n x draws, int32); ``"auto"``
+    takes the smaller. Both give identical quantiles (smallest rank r with F(r) >= p).
+    """
     g = rng(seed)
     k = wvecs.shape[1]
     ni = g.integers(len(norms), size=draws)
@@ -349,10 +359,11 @@ def _monte_carlo(zs: dict[str, np.ndarray], norms: tuple[str, ...], wvecs: np.nd
     mult = g.uniform(1.0 - u, 1.0 + u, size=(draws, k)) if u > 0 else np.ones((draws, k))
     w = wvecs[wi] * mult
     w /= w.sum(axis=1, keepdims=True)
-    counts = np.zeros(n * n, dtype=np.int64)
-    # score quantiles need the scores; keep them per chunk as running sums of a
-    # histogram would lose precision, so collect the two quantiles from chunk-wise
-    # sorted blocks only when the draws fit (n * draws <= 5e7), else report ranks only
+    if store == "auto":
+        store = "histogram" if n * n * 8 <= n * draws * 4 else "ranks"
+    counts = np.zeros(n * n, dtype=np.int64) if store == "histogram" else None
+    all_ranks = np.empty((n, draws), dtype=np.int32) if store == "ranks" else None
+    # score quantiles need every score: kept when they fit (n * draws <= 5e7 floats)
     keep_scores = n * draws <= 50_000_000
     all_scores = np.empty((n, draws)) if keep_scores else None
     offs = (np.arange(n) * n)[:, None]
@@ -367,19 +378,34 @@ def _monte_carlo(zs: dict[str, np.ndarray], norms: tuple[str, ...], wvecs: np.nd
                     scores[:, sel] = _aggregate(zs[norms[m_idx]], w[start + sel],
                                                 str(aggs[a_idx]))
         ranks = _ranks(scores)
-        counts += np.bincount((offs + ranks - 1).ravel(), minlength=n * n)
+        if counts is not None:
+            counts += np.bincount((offs + ranks - 1).ravel(), minlength=n * n)
+        else:
+            all_ranks[:, sl] = ranks
         if all_scores is not None:
             all_scores[:, sl] = scores
-    counts = counts.reshape(n, n)
-    cdf = np.cumsum(counts, axis=1) / draws
+        if progress is not None:
+            progress(stop, draws)
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    if counts is not None:
+        counts = counts.reshape(n, n)
+        cdf = np.cumsum(counts, axis=1) / draws
 
-    def q(p: float) -> np.ndarray:
-        # empirical quantile of a discrete distribution: smallest rank with F >= p
-        return (cdf >= p - 1e-12).argmax(axis=1) + 1
+        def q(p: float) -> np.ndarray:
+            # empirical quantile of a discrete distribution: smallest rank with F >= p
+            return (cdf >= p - 1e-12).argmax(axis=1) + 1
 
+        mean = counts @ np.arange(1, n + 1) / draws
+    else:
+        all_ranks.sort(axis=1)
+
+        def q(p: float) -> np.ndarray:
+            pos = int(np.ceil(p * draws - 1e-12 * draws)) - 1
+            return all_ranks[:, min(max(pos, 0), draws - 1)].astype(np.int64)
+
+        mean = all_ranks.mean(axis=1)
     out = pd.DataFrame({"rank_low": q(lo_q), "rank_median": q(0.5), "rank_high": q(hi_q),
-                        "rank_mean": counts @ np.arange(1, n + 1) / draws})
+                        "rank_mean": mean})
     if all_scores is not None:
         out["score_low"] = np.quantile(all_scores, lo_q, axis=1)
         out["score_median"] = np.quantile(all_scores, 0.5, axis=1)

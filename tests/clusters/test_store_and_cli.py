@@ -233,3 +233,24 @@ def test_cli_output_tiers_from_a_table(tmp_path):
     res = runner.invoke(app, ["clusters", "rate", "--preset", "output-tiers", "--input",
                               str(f), "-t", "lq_min=2"])
     assert res.exit_code == 2 and "unknown threshold" in res.output
+
+
+def test_cli_lq_growth_with_stability_is_stored_without_year(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = [(r, c, y, float(rng.integers(1, 100))) for r in "ABCDE" for c in "xyz"
+            for y in (2015, 2020)]
+    f = tmp_path / "p.csv"
+    pd.DataFrame(rows, columns=["region", "cluster", "year", "employment"]).to_csv(
+        f, index=False)
+    db = tmp_path / "lg.duckdb"
+    res = runner.invoke(app, ["clusters", "rate", "--preset", "lq-growth", "--input",
+                              str(f), "--year", "year", "--stability", "--draws", "5",
+                              "--seed", "1", "--out", str(tmp_path / "lg.csv"),
+                              "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    with open_store(db) as store:
+        got = store.con.execute("SELECT level, count(*), count(stability), count(year) "
+                                "FROM cluster_ratings GROUP BY level ORDER BY level"
+                                ).fetchall()
+    assert got == [(lv, 15, 15, 0) for lv in ("emerging", "mature", "star",
+                                              "transforming")]

@@ -109,6 +109,8 @@ def save_rating(store, result: RatingResult, *, input_desc: str,
     cols = result.columns
     f = result.to_frame()
     region, cluster, year = cols["region"], cols["cluster"], cols.get("year")
+    if year is not None and year not in f.columns:  # lq-growth: years compared
+        year = None
     rows = []
     stab = None
     if stability is not None:
@@ -119,7 +121,7 @@ def save_rating(store, result: RatingResult, *, input_desc: str,
         part = pd.DataFrame({
             "region_code": f[region].astype(str),
             "cluster_code": f[cluster].astype(str),
-            "year": (pd.to_numeric(f[year]).astype("Int64") if year and year in f
+            "year": (pd.to_numeric(f[year]).astype("Int64") if year
                      else pd.array([pd.NA] * len(f), dtype="Int64")),
             "level": level,
             "flag": f[level].astype("boolean"),

@@ -282,6 +282,15 @@ def test_bad_inputs_name_what_was_wrong(register):
         aggregate("hive:db.firms", metrics=["employment"])
 
 
+def test_decimal_overflow_is_an_error_not_a_null():
+    big = pd.DataFrame({"g": ["a", "a"], "x": np.array([9 * 10**18] * 2, dtype=np.int64)})
+    with pytest.raises(BackendError) as info:
+        aggregate(big, by=["g"], metrics=["x"])
+    assert "SUM" in info.value.sql
+    st = aggregate(big, by=["g"], metrics=["x"], exact=False)
+    assert st.frame["x_sum"].tolist() == [1.8e19]
+
+
 def test_identifiers_are_quoted_not_injected():
     weird = 'emp"; DROP TABLE x; --'
     df = pd.DataFrame({"g": ["a", "a"], weird: [1, 2]})

@@ -188,3 +188,20 @@ def test_module_level_helpers_accept_a_backend(spark_backend, register_parquet):
     c = sample(f"parquet:{register_parquet}", engine=spark_backend, k=3, seed=1)
     d = sample(f"parquet:{register_parquet}", k=3, seed=1)
     pd.testing.assert_frame_equal(c, d, check_exact=True)
+
+
+@pytest.mark.parametrize("ansi", ["true", "false"])
+def test_spark_decimal_overflow_is_an_error(spark, spark_backend, tmp_path, ansi):
+    """ANSI mode raises on overflow; without it (Spark 3.x default) Spark returns NULL,
+    which the backend refuses instead of passing on as a missing sum."""
+    path = tmp_path / "big.parquet"
+    pd.DataFrame({"g": ["a", "a"], "x": np.array([9 * 10**18] * 2, dtype=np.int64)}
+                 ).to_parquet(path, index=False)
+    old = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", ansi)
+    try:
+        with pytest.raises(BackendError) as info:
+            spark_backend.aggregate(f"parquet:{path}", by=["g"], metrics=["x"])
+        assert "SUM" in info.value.sql
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", old)

@@ -211,8 +211,11 @@ class TableBackend(abc.ABC):
         sql = _sql.aggregate_sql(rel, by=by, metrics=plan, dialect=self.dialect,
                                  fourth=fourth)
         raw = self.query(sql, table=rel)
-        frame = _normalise(raw, by=by, metrics=plan, kinds=kinds, fourth=fourth,
-                           dialect=self.dialect)
+        try:
+            frame = _normalise(raw, by=by, metrics=plan, kinds=kinds, fourth=fourth,
+                               dialect=self.dialect)
+        except BackendError as exc:
+            raise BackendError(str(exc), sql=sql, table=rel) from None
         return SufficientStats(frame, tuple(by), tuple(metrics), plan, self.name,
                                str(source) if isinstance(source, (str, Source))
                                else type(source).__name__)
@@ -352,6 +355,13 @@ def _normalise(raw: pd.DataFrame, *, by: list[str], metrics: dict[str, bool],
             if s == "sum4" and not fourth:
                 continue
             frame[f"{m}_{s}"] = _to_float(raw[f"{m}_{s}"])
+        lost = (frame[f"{m}_count"] > 0) & frame[[f"{m}_sum", f"{m}_sumsq"]].isna().any(
+            axis=1)
+        if lost.any():  # Spark without ANSI mode turns a DECIMAL overflow into NULL
+            raise BackendError(f"the sums of {m!r} overflowed DECIMAL(38,0) (or the "
+                               "engine returned NULL for known values) in "
+                               f"{int(lost.sum())} group(s); aggregate with exact=False "
+                               "or rescale the metric", sql=None, table=None)
     if by and not dialect.order_in_sql:  # else sorted by ORDER BY ... NULLS LAST
         frame = frame.sort_values(by, kind="stable", na_position="last",
                                   ignore_index=True)

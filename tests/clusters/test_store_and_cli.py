@@ -254,3 +254,35 @@ def test_cli_lq_growth_with_stability_is_stored_without_year(tmp_path):
                                 ).fetchall()
     assert got == [(lv, 15, 15, 0) for lv in ("emerging", "mature", "star",
                                               "transforming")]
+
+
+def test_cli_derive_from_database_then_rate_the_derived_clusters(tmp_path):
+    rng = np.random.default_rng(0)
+    provs = ["北京", "天津", "河北", "山西", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江"]
+    pattern = rng.lognormal(0, 1, (10, 2))
+    rows = [(p, ind, 2015, "employment", round(float(pattern[i, j // 3] * (10 + j) * 100)),
+             "persons") for i, p in enumerate(provs)
+            for j, ind in enumerate(["13", "14", "15", "36", "37", "38"])]
+    f = tmp_path / "emp.csv"
+    pd.DataFrame(rows, columns=["region", "industry", "year", "metric", "value",
+                                "unit"]).to_csv(f, index=False)
+    db = tmp_path / "d.duckdb"
+    import_files(db, [f])
+    res = runner.invoke(app, ["clusters", "derive", "--db", str(db), "--year", "2015",
+                              "--k", "2", "--scheme", "derived-2015"])
+    assert res.exit_code == 0, res.output
+    with open_store(db) as store:
+        defs = read_definitions(store, "derived-2015").to_frame()
+    groups = defs.groupby("cluster_code")["industry_code"].apply(sorted).tolist()
+    assert groups == [["13", "14", "15"], ["36", "37", "38"]]
+    out = tmp_path / "r.csv"
+    res = runner.invoke(app, ["clusters", "rate", "--db", str(db), "--scheme",
+                              "derived-2015", "--year", "2015", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    back = pd.read_csv(out, dtype={"region": str})
+    assert len(back) == 20 and set(back["cluster"]) == {"C01", "C02"}
+    # cluster employment is the sum of its divisions, from the database
+    bj = [r for r in rows if r[0] == "北京"]
+    want = sum(r[4] for r in bj if r[1] in ("13", "14", "15"))
+    got = back[(back["region"] == "110000") & (back["cluster"] == "C01")]["employment"]
+    assert float(got.iloc[0]) == want

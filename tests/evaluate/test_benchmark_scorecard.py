@@ -189,3 +189,14 @@ def test_scorecard_invariant_to_row_order(perm):
     key = ["year", "region"]
     pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
                                   b.sort_values(key).reset_index(drop=True))
+
+
+def test_short_names_resolve_only_when_unambiguous():
+    f = panel().assign(name=lambda d: d.region.map({"a": "长春市", "b": "长沙市",
+                                                    "c": "吉林市"}))
+    g = benchmark_gap(f, region="吉林", against="长春", indicators="gdp", polarity=POL,
+                      name_column="name")
+    assert (g.region, g.peers) == ("c", ("a",))
+    with pytest.raises(SchemaError, match="matches several regions"):
+        benchmark_gap(f, region="长", against="吉林", indicators="gdp", polarity=POL,
+                      name_column="name")

@@ -202,3 +202,26 @@ def test_evaluate_without_subcommand_runs_the_composite(tmp_path, panel_csv):
     pd.testing.assert_frame_equal(pd.read_csv(a), pd.read_csv(b))
     res = runner.invoke(app, ["evaluate"])
     assert "dea" in res.output and "scorecard" in res.output
+
+
+def test_benchmark_five_accounts_from_database_by_short_name(tmp_path):
+    f = tmp_path / "t.csv"
+    rows = ["region,year,metric,value,unit"]
+    for y, k in ((2019, 0.9), (2020, 1.0)):
+        rows += [f"辽宁,{y},gdp,{100 * k},亿元", f"吉林,{y},gdp,{80 * k},亿元",
+                 f"辽宁,{y},population,4000,万人", f"吉林,{y},population,2400,万人"]
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "t.duckdb"
+    assert runner.invoke(app, ["import", str(f), "--db", str(db)]).exit_code == 0
+    out = tmp_path / "g.csv"
+    res = runner.invoke(app, ["benchmark", "--db", str(db), "--region", "吉林", "--against",
+                              "辽宁", "--template", "five_accounts", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "note: five-accounts indicators not in the data" in res.output
+    g = pd.read_csv(out, dtype={"region": str}).set_index("indicator")
+    # GDP per capita: 80e8 / 2400e4 = 333.3 yuan against 100e8 / 4000e4 = 250 yuan
+    assert g.loc["gdp_per_capita", "value"] == pytest.approx(8e9 / 2.4e7)
+    assert g.loc["gdp_per_capita", "benchmark"] == pytest.approx(1e10 / 4e7)
+    assert g.loc["gdp", "relative_gap"] == pytest.approx(0.2)
+    assert g.loc["gdp", "account"] == "advanced_gap"
+    assert set(g.region) == {"220000"}

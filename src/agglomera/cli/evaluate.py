@@ -201,6 +201,24 @@ def store_result(db: Path | None, measure: str, frame: pd.DataFrame | list[pd.Da
                   "(view measure_results)", markup=False, highlight=False)
 
 
+class Notes:
+    """Turn library warnings (missing values left out, ...) into plain notes on stderr."""
+
+    def __enter__(self) -> Notes:
+        import warnings
+
+        self._cm = warnings.catch_warnings(record=True)
+        self.caught = self._cm.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cm.__exit__(*exc)
+        err = Console(stderr=True, soft_wrap=True)
+        for w in self.caught:
+            err.print(f"note: {w.message}", markup=False, highlight=False)
+
+
 def show(frame: pd.DataFrame, title: str, console: Console, rows: int = 20) -> None:
     t = Table(title=f"{title} ({len(frame):,} rows)")
     for c in frame.columns:
@@ -317,7 +335,7 @@ def composite_cmd(
         year=year, industry_code=industry_code, region_level=region_level)
     frame = one_year(frame, ycol, "a composite index")
     the_year = frame[ycol].iloc[0] if ycol else None
-    with Bar("Monte Carlo 蒙特卡洛", enabled=monte_carlo > 0) as bar:
+    with Bar("Monte Carlo 蒙特卡洛", enabled=monte_carlo > 0) as bar, Notes():
         res = composite_index(frame.set_index(rcol), indicators=names, polarity=pol,
                               normalise=normalise or ["minmax"],
                               weights=parse_weights(weights, names),
@@ -489,10 +507,11 @@ def scorecard_cmd(
         input, db, names, region_column=region_column, year_column=year_column,
         year=None, industry_code=industry_code, region_level=region_level)
     w = parse_weights([weights], names)[0]
-    sc = scorecard(frame, indicators=names, polarity=pol, region=rcol, year=ycol,
-                   name_column="region_name" if "region_name" in frame.columns else None,
-                   normalise=normalise, weights=w, aggregate=aggregate,
-                   monte_carlo=monte_carlo, seed=seed, missing=missing)
+    with Notes():
+        sc = scorecard(frame, indicators=names, polarity=pol, region=rcol, year=ycol,
+                       name_column="region_name" if "region_name" in frame.columns
+                       else None, normalise=normalise, weights=w, aggregate=aggregate,
+                       monte_carlo=monte_carlo, seed=seed, missing=missing)
     evidence = _attach_provenance(sc.evidence, prov, None)
     console = Console(soft_wrap=True)
     if out is not None:
@@ -541,13 +560,14 @@ def benchmark_cmd(
     struct = None
     if against.strip().lower().startswith("auto"):
         struct = _structure(structure, db, structure_metric, region_level)
-    res = benchmark_gap(frame, region=region,
-                        against=against if "," not in against else against.split(","),
-                        indicators=names or None, polarity=pol or None, template=template,
-                        region_column=rcol,
-                        name_column="region_name" if "region_name" in frame.columns else None,
-                        year=ycol, at_year=at_year, structure=struct,
-                        growth_years=growth_years)
+    with Notes():
+        res = benchmark_gap(frame, region=region,
+                            against=against if "," not in against else against.split(","),
+                            indicators=names or None, polarity=pol or None,
+                            template=template, region_column=rcol,
+                            name_column="region_name" if "region_name" in frame.columns
+                            else None, year=ycol, at_year=at_year, structure=struct,
+                            growth_years=growth_years)
     table = res.to_frame()
     console = Console(soft_wrap=True)
     console.print(f"{res.region} against {', '.join(res.peers)}"
@@ -569,7 +589,9 @@ def benchmark_cmd(
                  desc=desc, columns={"region": "region_code",
                                      "industry_code": "industry_code", "year": "year"},
                  console=console)
-    show(table.drop(columns=["region", "benchmark_regions"]), "Gap to benchmark 差距", console, rows=40)
+    cols = [c for c in ("indicator", "account", "year", "value", "benchmark", "relative_gap",
+                        "years_to_close") if c in table.columns]
+    show(table[cols], "Gap to benchmark 差距 (all columns with --out)", console, rows=40)
 
 
 def _load_some(input: Path | None, db: Path | None, metrics: list[str], rc: str, yc: str,

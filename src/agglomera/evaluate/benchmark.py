@@ -220,7 +220,11 @@ def _resolve(frame: pd.DataFrame, label: str, col: str, name_column: str | None)
     if str(label) in set(codes):
         return str(label)
     if name_column is not None and name_column in frame.columns:
-        hit = codes[frame[name_column].astype(str) == str(label)].unique()
+        names = frame[name_column].astype(str)
+        hit = codes[names == str(label)].unique()
+        if len(hit) == 0 and str(label):
+            # a short name: 辽宁 for 辽宁省, 长春 for 长春市 (only if it is unambiguous)
+            hit = codes[names.str.startswith(str(label))].unique()
         if len(hit) == 1:
             return str(hit[0])
         if len(hit) > 1:

@@ -292,3 +292,18 @@ def test_sbm_matches_peer_dea_jl_enhanced_russell_graph():
     for rts in ("crs", "vrs"):
         got = dea(ref, inputs="x", outputs="y", model="sbm", orientation="none", rts=rts)
         np.testing.assert_allclose(got.scores.to_numpy(), ref[rts].to_numpy(), atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), unit=st.integers(0, 11),
+       factor=st.floats(1.0, 3.0), model=st.sampled_from(["ccr", "bcc", "sbm"]),
+       orientation=st.sampled_from(["input", "output"]))
+def test_more_output_never_lowers_a_units_score(seed, unit, factor, model, orientation):
+    f, _, _ = random_data(seed, n=12)
+    kw = dict(inputs=["x0", "x1"], outputs=["y0", "y1"], model=model,
+              orientation=orientation)
+    before = dea(f, **kw).scores.iloc[unit]
+    g = f.copy()
+    g.loc[g.index[unit], "y0"] *= factor
+    after = dea(g, **kw).scores.iloc[unit]
+    assert after >= before - 1e-9

@@ -568,3 +568,12 @@ def test_plotly_is_served_from_the_package(ro_client):
     r = ro_client.get("/static/plotly.min.js")
     assert r.status_code == 200 and r.text == get_plotlyjs()
     assert_problem(ro_client.get("/regions/999999"), 404, "not-found")
+
+
+def test_pages_send_a_content_security_policy(ro_client):
+    r = ro_client.get("/map")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in ro_client.get("/api/v1/info").headers

@@ -23,6 +23,9 @@ from agglomera.web.deps import Database
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
 @functools.cache
@@ -124,6 +127,18 @@ def create_app(db_path: str | Path, *, settings: Settings | None = None,
     app.state.db = db
     app.state.settings = settings
     problems.install(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.headers.get("content-type", "").startswith("text/html") and \
+                not request.url.path.startswith("/docs"):
+            # pages load scripts, data and styles from this server only; no inline
+            # script runs (plotly.js needs 'unsafe-eval' for a feature test)
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (regions, observations, measures, clusters, screening, geo, imports):

@@ -365,3 +365,20 @@ def test_rank_histogram_and_stored_ranks_agree():
     a = comp._monte_carlo(zs, ("minmax",), w, ("linear",), store="histogram", **kw)
     b = comp._monte_carlo(zs, ("minmax",), w, ("linear",), store="ranks", **kw)
     pd.testing.assert_frame_equal(a, b)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 1000), unit=st.integers(0, 7), col=st.integers(0, 2),
+       factor=st.floats(1.0, 5.0), norm=st.sampled_from(["minmax", "distance"]))
+def test_improving_an_indicator_never_lowers_the_score(seed, unit, col, factor, norm):
+    # fixed (equal) weights, linear: a better value never lowers the unit's own score
+    f = panel(8, 3, seed=seed)
+    pol = {"i0": "higher", "i1": "lower", "i2": "higher"}
+    kw = dict(indicators=list(f.columns), polarity=pol, normalise=norm)
+    before = composite_index(f, **kw).scores.iloc[unit]
+    g = f.copy()
+    name = f.columns[col]
+    g.iloc[unit, col] = g.iloc[unit, col] * (factor if pol[name] == "higher" else 1 / factor)
+    if g[name].nunique() == 1:
+        return
+    assert composite_index(g, **kw).scores.iloc[unit] >= before - 1e-12

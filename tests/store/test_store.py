@@ -27,7 +27,7 @@ ENTERPRISES_COLUMNS = ["enterprise_id", "name", "region_code", "region_name",
 def test_new_database_has_schema_version_and_seeds(tmp_path):
     db = tmp_path / "new.duckdb"
     with open_store(db) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         regions = store.con.execute("SELECT count(*) FROM regions WHERE level = 'province'"
                                     ).fetchone()[0]
         assert regions == 34  # 31 provinces + Taiwan, Hong Kong, Macao
@@ -38,7 +38,7 @@ def test_new_database_has_schema_version_and_seeds(tmp_path):
     with open_store(db) as store:  # reopening applies nothing twice
         assert store.migrate() == []
         n = store.con.execute("SELECT count(*) FROM schema_version").fetchone()[0]
-        assert n == 2
+        assert n == 3  # one row per applied migration
 
 
 def test_version_1_database_is_migrated(tmp_path):
@@ -53,7 +53,7 @@ def test_version_1_database_is_migrated(tmp_path):
     finally:
         dbmod.MIGRATIONS[:] = saved
     with open_store(db) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         assert store.con.execute("SELECT count(*) FROM measure_results").fetchone()[0] == 0
 
 

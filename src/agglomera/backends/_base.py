@@ -129,8 +129,9 @@ class TableBackend(abc.ABC):
         """Column name -> one of integer, float, decimal, string, other."""
 
     @abc.abstractmethod
-    def query(self, sql: str, *, table: str) -> pd.DataFrame:
-        """Run ``sql`` and return the (small) result; failures raise BackendError."""
+    def query(self, sql: str, *, table: str) -> pd.DataFrame | dict[str, pd.Series]:
+        """Run ``sql`` and return the (small) result, a DataFrame or a mapping of
+        column -> Series; failures raise BackendError."""
 
     def close(self) -> None:  # noqa: B027 - optional
         """Release what the backend opened itself (default: nothing)."""
@@ -268,7 +269,8 @@ class TableBackend(abc.ABC):
         sql = _sql.sample_sql(rel, id=id, by=by, columns=columns, k=k, seed=seed,
                               dialect=self.dialect)
         raw = self.query(sql, table=rel)
-        out = _normalise_keys(raw, [*dict.fromkeys([*by, id, *columns])], kinds)
+        out = pd.DataFrame(_normalise_keys(raw, [*dict.fromkeys([*by, id, *columns])],
+                                           kinds))
         out["sample_hash"] = raw["sample_hash"].astype(object).to_numpy()
         out["sample_rank"] = pd.to_numeric(raw["sample_rank"]).astype(np.int64).to_numpy()
         order = [*by, "sample_rank"]
@@ -310,58 +312,65 @@ def decimal_to_float(arr: object) -> np.ndarray:
     return out
 
 
-def arrow_to_frame(table: object) -> pd.DataFrame:
-    """A pyarrow Table -> DataFrame with exact DECIMAL(38,0) -> float conversion."""
+def arrow_to_frame(table: object) -> dict[str, pd.Series]:
+    """A pyarrow Table -> columns as Series, with exact DECIMAL(38,0) -> float.
+
+    A dict rather than a DataFrame: the statistics frame is assembled once, in
+    :func:`_normalise`, which saves a consolidating copy of a million-row result.
+    """
     import pyarrow as pa
 
     cols = {}
     for name, col in zip(table.column_names, table.columns):
         if pa.types.is_decimal(col.type) and col.type.scale == 0:
-            cols[name] = decimal_to_float(col)
+            cols[name] = pd.Series(decimal_to_float(col), copy=False)
         else:
             cols[name] = col.to_pandas()
-    return pd.DataFrame(cols)
+    return cols
 
 
-def _normalise_keys(raw: pd.DataFrame, cols: list[str], kinds: dict[str, str],
-                    ) -> pd.DataFrame:
-    out = {}
+def _normalise_keys(raw: pd.DataFrame | dict, cols: list[str], kinds: dict[str, str],
+                    ) -> dict[str, object]:
+    out: dict[str, object] = {}
     for c in cols:
         kind = kinds[c]
+        col = raw[c]
         if kind == INTEGER:
-            col = pd.array(raw[c], dtype="Int64")
-            out[c] = col if col.isna().any() else col.to_numpy(dtype=np.int64)
+            arr = pd.array(col, dtype="Int64")
+            out[c] = arr if arr.isna().any() else arr.to_numpy(dtype=np.int64)
         elif kind in (FLOAT, DECIMAL):
-            out[c] = _to_float(raw[c])
-        elif pd.api.types.is_string_dtype(raw[c].dtype) and raw[c].dtype != object:
-            out[c] = raw[c].reset_index(drop=True)  # Arrow text: already the default
+            out[c] = _to_float(col)
+        elif pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
+            out[c] = col.array  # Arrow text: already pandas' default text dtype
         else:
             # pandas' default text dtype (str in pandas 3, object before), as a
             # frame read from a file would have, so results index like the plant path
-            vals = raw[c].astype(object)
-            out[c] = pd.Series(vals.where(vals.notna(), None).to_numpy(dtype=object))
-    return pd.DataFrame(out)
+            vals = col.astype(object)
+            out[c] = pd.Series(vals.where(vals.notna(), None).to_numpy(dtype=object)
+                               ).array
+    return out
 
 
-def _normalise(raw: pd.DataFrame, *, by: list[str], metrics: dict[str, bool],
+def _normalise(raw: pd.DataFrame | dict, *, by: list[str], metrics: dict[str, bool],
                kinds: dict[str, str], fourth: bool,
                dialect: _sql.Dialect) -> pd.DataFrame:
     """Engine result -> one dtype per column whatever the engine, sorted by ``by``."""
-    frame = _normalise_keys(raw, by, kinds)
-    frame[_sql.N_ROWS] = pd.to_numeric(raw[_sql.N_ROWS]).astype(np.int64).to_numpy()
+    cols = _normalise_keys(raw, by, kinds)
+    cols[_sql.N_ROWS] = pd.to_numeric(raw[_sql.N_ROWS]).to_numpy(dtype=np.int64)
     for m in metrics:
-        frame[f"{m}_count"] = pd.to_numeric(raw[f"{m}_count"]).astype(np.int64).to_numpy()
+        count = pd.to_numeric(raw[f"{m}_count"]).to_numpy(dtype=np.int64)
+        cols[f"{m}_count"] = count
         for s in ("sum", "sumsq", "sum4", "min", "max"):
             if s == "sum4" and not fourth:
                 continue
-            frame[f"{m}_{s}"] = _to_float(raw[f"{m}_{s}"])
-        lost = (frame[f"{m}_count"] > 0) & frame[[f"{m}_sum", f"{m}_sumsq"]].isna().any(
-            axis=1)
+            cols[f"{m}_{s}"] = _to_float(raw[f"{m}_{s}"])
+        lost = (count > 0) & (np.isnan(cols[f"{m}_sum"]) | np.isnan(cols[f"{m}_sumsq"]))
         if lost.any():  # Spark without ANSI mode turns a DECIMAL overflow into NULL
             raise BackendError(f"the sums of {m!r} overflowed DECIMAL(38,0) (or the "
                                "engine returned NULL for known values) in "
                                f"{int(lost.sum())} group(s); aggregate with exact=False "
                                "or rescale the metric", sql=None, table=None)
+    frame = pd.DataFrame(cols)
     if by and not dialect.order_in_sql:  # else sorted by ORDER BY ... NULLS LAST
         frame = frame.sort_values(by, kind="stable", na_position="last",
                                   ignore_index=True)

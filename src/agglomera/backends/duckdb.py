@@ -138,7 +138,7 @@ class DuckDBBackend(TableBackend):
             raise wrap_error(exc, sql, relation, self.name) from None
         return {r[0]: _kind(r[1]) for r in rows}
 
-    def query(self, sql: str, *, table: str) -> pd.DataFrame:
+    def query(self, sql: str, *, table: str) -> pd.DataFrame | dict[str, pd.Series]:
         try:
             rel = self.con.sql(sql)
             fetch = getattr(rel, "to_arrow_table", None) or rel.arrow  # duckdb < 1.4

@@ -149,7 +149,7 @@ class SparkBackend(TableBackend):
             raise wrap_error(exc, sql, relation, self.name) from None
         return {f.name: _kind(f.dataType) for f in schema.fields}
 
-    def query(self, sql: str, *, table: str) -> pd.DataFrame:
+    def query(self, sql: str, *, table: str) -> pd.DataFrame | dict[str, pd.Series]:
         try:
             df = self.spark.sql(sql)
             if self.arrow and hasattr(df, "toArrow"):  # Spark >= 4.0: columnar, DECIMAL kept exact

@@ -307,3 +307,22 @@ def test_more_output_never_lowers_a_units_score(seed, unit, factor, model, orien
     g.loc[g.index[unit], "y0"] *= factor
     after = dea(g, **kw).scores.iloc[unit]
     assert after >= before - 1e-9
+
+
+def test_radial_slacks_match_peer_dea_jl():
+    ref = pd.read_csv(REF / "peer_dea_jl_radial.csv", index_col="dmu")
+    sl = pd.read_csv(REF / "peer_dea_jl_radial_slacks.csv", index_col="dmu")
+    for model, rts in (("ccr", "crs"), ("bcc", "vrs")):
+        for orientation in ("input", "output"):
+            r = dea(ref, inputs=["x1", "x2"], outputs="y", model=model,
+                    orientation=orientation, slacks=True)
+            pre = f"{rts}_{orientation}_"
+            expected = sl[[pre + "sx1", pre + "sx2", pre + "sy"]].to_numpy()
+            np.testing.assert_allclose(r.slacks.to_numpy(), expected, atol=1e-6,
+                                       err_msg=f"{model} {orientation}")
+            t = r.to_frame().set_index("region")
+            # unit 11 has a radial score of 1 but an input slack: weakly efficient only
+            assert t.loc[11, "efficient"] and not t.loc[11, "pareto_efficient"]
+    with pytest.raises(SchemaError, match="radial models"):
+        dea(ref, inputs=["x1", "x2"], outputs="y", model="sbm", orientation="none",
+            slacks=True)

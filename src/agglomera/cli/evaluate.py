@@ -376,6 +376,7 @@ def dea_cmd(
     orientation: Annotated[str, typer.Option("--orientation", help="input or output (sbm also: none).")] = "input",
     rts: Annotated[str | None, typer.Option("--rts", help="SBM returns to scale: crs or vrs.")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Simar-Wilson bootstrap replications (ccr, bcc).")] = 0,
+    slacks: Annotated[bool, typer.Option("--slacks", help="Also the maximal slacks (ccr, bcc) and Pareto efficiency.")] = False,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     input: InputOpt = None, db: DbOpt = None, out: OutOpt = None, year: YearOpt = None,
     region_column: RegionColOpt = "region", year_column: YearColOpt = "year",
@@ -391,14 +392,16 @@ def dea_cmd(
     with Bar("DEA 效率", enabled=not quiet) as bar:
         res = dea(frame, inputs=ins, outputs=outs, model=model, orientation=orientation,
                   rts=rts, region=rcol, year=ycol, bootstrap=bootstrap, seed=seed,
-                  progress=bar)
+                  progress=bar, slacks=slacks)
     table = res.to_frame()
     console = Console(soft_wrap=True)
     if out is not None:
         write_tables(out, {"scores": table, "peers": res.peers})
         console.print(f"DEA ({model}, {orientation}): {len(table):,} units written to {out}",
                       markup=False, highlight=False)
-    store_result(db, "evaluate.dea", table.drop(columns="efficient"),
+    store_result(db, "evaluate.dea", table.drop(columns=[c for c in ("efficient",
+                                                                      "pareto_efficient")
+                                                         if c in table.columns]),
                  params={"inputs": ins, "outputs": outs, "model": model,
                          "orientation": orientation, "rts": res.rts, "bootstrap": bootstrap,
                          "seed": seed}, desc=desc,

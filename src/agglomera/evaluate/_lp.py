@@ -99,7 +99,24 @@ def columns(X: np.ndarray, Y: np.ndarray, model: str, orientation: str,
     return None, eq
 
 
+def slack_parts(x_rhs: np.ndarray, y_rhs: np.ndarray, wx: np.ndarray, wy: np.ndarray,
+                vrs: bool) -> Parts:
+    """Second stage of the radial models: maximise the weighted sum of slacks with the
+    radial score fixed (rows X lambda + s- = x_rhs, Y lambda - s+ = y_rhs, [1' lambda = 1]);
+    the reference columns are those of ``columns(..., 'sbm', 'input', vrs)``."""
+    m, s = x_rhs.size, y_rhs.size
+    rows = m + s + (1 if vrs else 0)
+    a_eq = np.zeros((rows, m + s))
+    a_eq[:m, :m] = np.eye(m)
+    a_eq[m:m + s, m:] = -np.eye(s)
+    b_eq = np.concatenate([x_rhs, y_rhs, [1.0] if vrs else []])
+    c = -np.concatenate([wx, wy])
+    return Parts(c, None, None, a_eq, b_eq, [(0, None)] * (m + s), "slack")
+
+
 def score_of(kind: str, fun: float) -> float:
+    if kind == "slack":
+        return -fun
     if kind == "theta":
         return fun
     if kind == "phi":
@@ -137,10 +154,16 @@ class Solver:
             act.add(int(np.argmin(X[:, i])))
         self.active = act
 
-    def solve(self, xo: np.ndarray, yo: np.ndarray, self_idx: int | None = None
-              ) -> tuple[float, np.ndarray, np.ndarray]:
-        """Score, reference indices and their weights (lambda) for one unit."""
-        parts = build(xo, yo, self.model, self.orientation, self.vrs)
+    def solve(self, xo: np.ndarray, yo: np.ndarray, self_idx: int | None = None,
+              parts: Parts | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+        """Score, reference indices and their weights (lambda) for one unit.
+
+        ``parts`` replaces the unit's programme (same reference columns), e.g. the
+        second-stage slack programme; the fixed variables' values are kept in
+        ``last_fixed``.
+        """
+        parts = build(xo, yo, self.model, self.orientation, self.vrs) if parts is None \
+            else parts
         nf = parts.c.size
         full = False
         while True:
@@ -178,6 +201,7 @@ class Solver:
             take = neg[np.argsort(d[neg])[: self.add]]
             self.active.update(int(j) for j in take)
         lam = res.x[nf:]
+        self.last_fixed = res.x[:nf]
         pos = lam > 1e-10
         if full:
             self.active.update(int(j) for j in cols[pos])

@@ -16,7 +16,7 @@ from agglomera.evaluate._common import (
     numeric_block,
     rng,
 )
-from agglomera.evaluate._lp import HighsSolver, Solver, make_solver
+from agglomera.evaluate._lp import HighsSolver, Solver, make_solver, slack_parts
 
 __all__ = ["DEAResult", "dea", "dea_scores"]
 
@@ -43,17 +43,28 @@ class DEAResult:
     outputs: tuple[str, ...]
     lp_count: int
     alpha: float
+    slacks: pd.DataFrame | None = None
 
     @property
     def statistic(self) -> pd.Series:
         return self.scores
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per unit: score, ``efficient`` (radial score 1), with ``slacks=True``
+        the slacks and ``pareto_efficient`` (score 1 and no slack), and the bootstrap
+        columns when computed."""
         f = self.scores.rename("score").to_frame()
         f["efficient"] = np.isclose(f["score"], 1.0, atol=1e-7)
+        if self.slacks is not None:
+            f = f.join(self.slacks)
+            f["pareto_efficient"] = f["efficient"] & self._no_slack()
         if self.bootstrap is not None:
             f = f.join(self.bootstrap)
         return f.reset_index()
+
+    def _no_slack(self) -> pd.Series:
+        s = self.slacks
+        return (s.abs() <= 1e-7 * (1.0 + s.abs().max())).all(axis=1)
 
 
 def _check_data(X: np.ndarray, Y: np.ndarray, model: str, names_in: Sequence[str],
@@ -106,6 +117,28 @@ def dea_scores(X: np.ndarray, Y: np.ndarray, *, model: str = "ccr",
         if progress is not None:
             progress(o + 1, n)
     return out, peers, solver
+
+
+def _radial_slacks(X: np.ndarray, Y: np.ndarray, scores: np.ndarray, *, orientation: str,
+                   vrs: bool) -> np.ndarray:
+    """Maximal input and output slacks with the radial score fixed (second stage),
+    in the data's units; shape (n, m + s)."""
+    sx, sy = X.mean(axis=0), Y.mean(axis=0)
+    sx = np.where(sx > 0, sx, 1.0)
+    sy = np.where(sy > 0, sy, 1.0)
+    Xs, Ys = X / sx, Y / sy
+    solver = Solver(Xs, Ys, model="sbm", orientation="input", vrs=vrs)
+    out = np.full((X.shape[0], X.shape[1] + Y.shape[1]), np.nan)
+    for o, sc in enumerate(scores):
+        if not np.isfinite(sc) or sc <= 0:
+            continue
+        if orientation == "input":
+            parts = slack_parts(sc * Xs[o], Ys[o], sx, sy, vrs)
+        else:
+            parts = slack_parts(Xs[o], Ys[o] / sc, sx, sy, vrs)
+        solver.solve(Xs[o], Ys[o], self_idx=o, parts=parts)
+        out[o] = np.clip(solver.last_fixed, 0.0, None) * np.concatenate([sx, sy])
+    return out
 
 
 def _bandwidth(delta: np.ndarray) -> float:
@@ -170,7 +203,8 @@ def dea(frame: pd.DataFrame, *, inputs: str | Sequence[str], outputs: str | Sequ
         model: str = "ccr", orientation: str = "input", rts: str | None = None,
         region: str | None = None, year: str | None = None, bootstrap: int = 0,
         alpha: float = 0.05, seed: int | None = None, missing: str = "raise",
-        progress: Progress | None = None, engine: str = "auto") -> DEAResult:
+        progress: Progress | None = None, engine: str = "auto",
+        slacks: bool = False) -> DEAResult:
     r"""Data envelopment analysis efficiency scores (数据包络分析).
 
     Each unit (region, zone, firm: a "decision-making unit") is compared with the best
@@ -205,6 +239,10 @@ def dea(frame: pd.DataFrame, *, inputs: str | Sequence[str], outputs: str | Sequ
         Units with a missing input or output raise or are left out (with a warning).
     progress : callable, optional
         ``progress(done, total)`` after each unit (or bootstrap replication).
+    slacks : bool
+        Radial models: also compute the maximal input and output slacks with the score
+        fixed (second stage; columns ``slack_<name>``, in the data's units) and flag
+        ``pareto_efficient`` units (score 1 and no slack, Cooper et al. 2007, Def. 3.2).
     engine : {'auto', 'highs', 'linprog'}
         ``'highs'``: one persistent HiGHS model per frontier, changed unit by unit and
         warm-started (scipy's bundled HiGHS bindings; the default when importable);
@@ -315,6 +353,9 @@ def dea(frame: pd.DataFrame, *, inputs: str | Sequence[str], outputs: str | Sequ
                               f" returns to scale; rts={rts!r} contradicts it")
     rts_used = rts or ("vrs" if model == "bcc" else "crs")
     engine = check_choice("engine", engine, ("auto", "highs", "linprog"))
+    if slacks and model == "sbm":
+        raise SchemaError("slacks=True is the second stage of the radial models (ccr, "
+                          "bcc); the SBM score already accounts for every slack")
     if bootstrap and model == "sbm":
         raise SchemaError("the Simar-Wilson bootstrap is implemented for the radial models "
                           "(ccr, bcc) only")
@@ -332,7 +373,7 @@ def dea(frame: pd.DataFrame, *, inputs: str | Sequence[str], outputs: str | Sequ
         groups = [(None, np.arange(len(frame)))]
     total = sum(len(ix) for _, ix in groups) * (1 + bootstrap)
     done = 0
-    scores, keys, peer_rows, boots = [], [], [], []
+    scores, keys, peer_rows, boots, slack_rows = [], [], [], [], []
     lp = 0
     for y, ix in groups:
         sub = frame.iloc[ix]
@@ -355,6 +396,9 @@ def dea(frame: pd.DataFrame, *, inputs: str | Sequence[str], outputs: str | Sequ
         lp += solver.lp_count
         scores.append(sc)
         keys.extend([(y, u) for u in lab] if y is not None else list(lab))
+        if slacks:
+            slack_rows.append(_radial_slacks(X, Y, sc, orientation=orientation,
+                                             vrs=rts_used == "vrs"))
         for u, (idx, lam) in zip(lab, peers):
             for j, w in zip(idx, lam):
                 peer_rows.append(((y,) if y is not None else ()) + (u, lab[j], w))
@@ -376,9 +420,14 @@ def dea(frame: pd.DataFrame, *, inputs: str | Sequence[str], outputs: str | Sequ
     if boots:
         boot = pd.concat(boots, ignore_index=True)
         boot.index = index
+    slack_frame = None
+    if slacks:
+        slack_frame = pd.DataFrame(np.vstack(slack_rows), index=index,
+                                   columns=[f"slack_{c}" for c in ins + outs])
     return DEAResult(scores=score, peers=pd.DataFrame(peer_rows, columns=pcols),
                      bootstrap=boot, model=model, orientation=orientation, rts=rts_used,
-                     inputs=tuple(ins), outputs=tuple(outs), lp_count=lp, alpha=alpha)
+                     inputs=tuple(ins), outputs=tuple(outs), lp_count=lp, alpha=alpha,
+                     slacks=slack_frame)
 
 
 def check_region(frame: pd.DataFrame, region: str) -> str:

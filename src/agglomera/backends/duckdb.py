@@ -101,12 +101,15 @@ class DuckDBBackend(TableBackend):
             path = src.location
             if not any(ch in path for ch in "*?[") and not Path(path).exists():
                 raise SchemaError(f"no Parquet file or directory at {path}")
+            many = Path(path).is_dir() or any(ch in path for ch in "*?[")
             if Path(path).is_dir():
                 path = str(Path(path) / "**" / "*.parquet")
             name = f"agglomera_parquet_{next(_COUNTER)}"
             # the path is a bound parameter of the view's table function, never SQL text
             try:
-                rel = self.con.read_parquet(path, hive_partitioning=True)
+                # year=2023/ folders become columns when reading a directory
+                rel = (self.con.read_parquet(path, hive_partitioning=True) if many
+                       else self.con.read_parquet(path))
                 rel.create_view(name)
             except duckdb.Error as exc:
                 raise wrap_error(exc, f"read_parquet({path!r})", path, self.name) from None

@@ -577,3 +577,19 @@ def test_pages_send_a_content_security_policy(ro_client):
     assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in ro_client.get("/api/v1/info").headers
+
+
+def test_csv_export_streams_every_row_in_batches(ro_client, monkeypatch):
+    from agglomera.web.routes import _common
+
+    monkeypatch.setattr(_common, "CSV_BATCH", 97)  # many batches on the demo data
+    r = ro_client.get("/api/v1/observations?format=csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    obs = frame(ro_client, "SELECT region_code, metric, year, source_id, value "
+                           "FROM observations")
+    assert len(rows) == len(obs) > 97 * 10
+    got = sorted((x["region_code"], x["metric"], int(x["year"]), int(x["source_id"]))
+                 for x in rows)
+    assert got == sorted(zip(obs["region_code"], obs["metric"], obs["year"].astype(int),
+                             obs["source_id"].astype(int)))
+    assert sum(x["value"] == "" for x in rows) == int(obs["value"].isna().sum())

@@ -7,7 +7,7 @@ import io
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import StringConstraints
 
 from agglomera.web.deps import DEFAULT_LIMIT, MAX_LIMIT, _plain
@@ -27,6 +27,36 @@ MAX_VALUES = 200
 
 PAGE_EXAMPLE: dict[str, Any] = {"items": [], "total": 0, "limit": DEFAULT_LIMIT,
                                 "offset": 0, "next": None}
+
+
+CSV_BATCH = 10_000
+
+
+def csv_stream(db, select: str, where, order: str, filename: str) -> StreamingResponse:
+    """Every matching row as CSV, fetched and written in batches (large exports never
+    sit in memory whole). The stream has its own cursor and read-only transaction."""
+    sql = f"{select}{where.sql()} ORDER BY {order}"
+    params = list(where.params)
+
+    def body():
+        with db.reader() as cur:
+            res = cur.execute(sql, params)
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            buf.write("\ufeff")
+            w.writerow([d[0] for d in res.description])
+            while True:
+                batch = res.fetchmany(CSV_BATCH)
+                w.writerows(["" if v is None else _plain(v) for v in r] for r in batch)
+                yield buf.getvalue().encode("utf-8")
+                buf.seek(0)
+                buf.truncate()
+                if not batch:
+                    return
+
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="{filename}"'})
 
 
 def csv_response(cols: list[str], data: list[tuple], filename: str) -> Response:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from agglomera.web.deps import Database, Where, all_rows, get_db, page, require_table
+from agglomera.web.deps import Database, Where, get_db, page, require_table
 from agglomera.web.routes._common import (
     DEFAULT,
     MAX_VALUES,
@@ -14,7 +14,7 @@ from agglomera.web.routes._common import (
     Format,
     Limit,
     Offset,
-    csv_response,
+    csv_stream,
 )
 
 router = APIRouter()
@@ -27,9 +27,9 @@ RunId = Annotated[int | None, Query(ge=0, le=2**31 - 1)]
 def _list(request, db, table, select, where, order, format, limit, offset, filename):
     with db.reader() as cur:
         require_table(db, cur, table)
-        if format == "csv":
-            return csv_response(*all_rows(cur, select, where, order), filename)
-        return page(cur, request, select, where, order, limit=limit, offset=offset)
+        if format != "csv":
+            return page(cur, request, select, where, order, limit=limit, offset=offset)
+    return csv_stream(db, select, where, order, filename)
 
 
 @router.get("/clusters", tags=["clusters"], summary="Cluster definitions")

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from agglomera.web.deps import (
     Database,
     Where,
-    all_rows,
     get_db,
     page,
     records,
@@ -24,7 +23,7 @@ from agglomera.web.routes._common import (
     Format,
     Limit,
     Offset,
-    csv_response,
+    csv_stream,
 )
 
 router = APIRouter(tags=["measures"])
@@ -44,9 +43,9 @@ def _values(request, db, where, format, limit, offset, filename):
     order = "run_id, statistic, region_code, region_code_b, industry_code, year"
     with db.reader() as cur:
         require_table(db, cur, "measure_values")
-        if format == "csv":
-            return csv_response(*all_rows(cur, _VALUES, where, order), filename)
-        return page(cur, request, _VALUES, where, order, limit=limit, offset=offset)
+        if format != "csv":
+            return page(cur, request, _VALUES, where, order, limit=limit, offset=offset)
+    return csv_stream(db, _VALUES, where, order, filename)
 
 
 @router.get("/measures", summary="Stored measure runs")

@@ -17,6 +17,7 @@ from agglomera.web.routes._common import (
     Name,
     Offset,
     csv_response,
+    csv_stream,
 )
 
 router = APIRouter(tags=["observations"])
@@ -56,10 +57,9 @@ def list_observations(
              .eq("region_level", region_level).eq("table_ref", table_ref)
              .eq("source_id", source_id))
     order = "metric, region_code, industry_scheme, industry_code, year, source_id"
+    if format == "csv":
+        return csv_stream(db, _OBS, where, order, "observations.csv")
     with db.reader() as cur:
-        if format == "csv":
-            cols, data = all_rows(cur, _OBS, where, order)
-            return csv_response(cols, data, "observations.csv")
         return page(cur, request, _OBS, where, order, limit=limit, offset=offset)
 
 

@@ -326,3 +326,16 @@ def test_radial_slacks_match_peer_dea_jl():
     with pytest.raises(SchemaError, match="radial models"):
         dea(ref, inputs=["x1", "x2"], outputs="y", model="sbm", orientation="none",
             slacks=True)
+
+
+def test_unit_outside_the_reference_hull_is_nan_in_both_engines():
+    # a VRS input programme with more output than any convex combination: infeasible
+    from agglomera.evaluate.dea import dea_scores
+
+    X = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 1.0]])
+    Y = np.array([[1.0], [2.0], [1.5]])
+    for engine in ("highs", "linprog"):
+        got, _, _ = dea_scores(np.array([[1.0, 1.0]]), np.array([[5.0]]), model="bcc",
+                               orientation="input", rts="vrs", Xref=X, Yref=Y,
+                               self_in_reference=False, engine=engine)
+        assert np.isnan(got[0])

@@ -307,7 +307,8 @@ class HighsSolver:
             h.run()
             self.lp_count += 1
             status = h.getModelStatus()
-            if status == _highs.HighsModelStatus.kInfeasible:
+            if status in (_highs.HighsModelStatus.kInfeasible,
+                          _highs.HighsModelStatus.kUnboundedOrInfeasible):
                 if self_idx is not None and not tried_self and self_idx not in self.pos:
                     tried_self = True
                     self._add_columns([self_idx])

@@ -32,7 +32,7 @@ def test_db_info_lists_sources_and_metrics(tmp_path):
     runner.invoke(app, ["import", str(_csv(tmp_path)), "--db", str(db)])
     info = runner.invoke(app, ["db", "info", "--db", str(db)])
     assert info.exit_code == 0, info.output
-    assert "schema version 2" in info.output
+    assert "schema version 3" in info.output
     assert "t.csv" in info.output
     assert "employment" in info.output and "persons" in info.output
     assert "observations: 2" in info.output

@@ -168,19 +168,20 @@ def section(rows: list[dict]) -> str:
     from _machine import describe
 
     lines = ["<!-- bench_backends:start -->",
-             "## Backends: aggregation and EG on DuckDB and Spark "
-             "(benchmarks/bench_backends.py)", "",
-             f"Measured {time.strftime('%Y-%m-%d')} on "
-             f"{describe('duckdb', 'pyspark', 'pandas', 'pyarrow')}.", "",
-             f"Synthetic register (Parquet, snappy): {N_REGIONS} regions x "
-             f"{N_INDUSTRIES} industries x {len(YEARS)} years, int32 employment and "
-             "double revenue (2 % missing each); grouped by year, region, industry with "
-             "count, exact sum and sum of squares (employment), double sums (revenue), "
-             "fourth powers, min and max. Best of 3 interleaved runs (bare and agglomera alternating; Spark best of 3); the machine was shared "
-             "with other engineers' test runs, so the 1-minute load average before and "
-             "after each row is given (2 CPUs: load above 2 means queueing).", "",
-             "| firms | engine | cells | bare DuckDB s | agglomera aggregate s | "
-             "overhead | EG total s | Spark start s | load before/after |",
+             ("## Backends: aggregation and EG on DuckDB and Spark "
+              "(benchmarks/bench_backends.py)"), "",
+             (f"Measured {time.strftime('%Y-%m-%d')} on "
+              f"{describe('duckdb', 'pyspark', 'pandas', 'pyarrow')}."), "",
+             (f"Synthetic register (Parquet, snappy): {N_REGIONS} regions x "
+              f"{N_INDUSTRIES} industries x {len(YEARS)} years, int32 employment and "
+              "double revenue (2 % missing each); grouped by year, region, industry "
+              "with count, exact sum and sum of squares (employment), double sums "
+              "(revenue), fourth powers, min and max. Best of 3 interleaved runs (bare "
+              "and agglomera alternating; Spark best of 3); the machine was shared with "
+              "other engineers' test runs, so the 1-minute load average before and "
+              "after each row is given (2 CPUs: load above 2 means queueing)."), "",
+             ("| firms | engine | cells | bare DuckDB s | agglomera aggregate s | "
+              "overhead | EG total s | Spark start s | load before/after |"),
              "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in sorted(rows, key=lambda r: (r["firms"], r["engine"])):
         bare = r.get("bare_s")

@@ -133,7 +133,7 @@ class TableBackend(abc.ABC):
         """Run ``sql`` and return the (small) result, a DataFrame or a mapping of
         column -> Series; failures raise BackendError."""
 
-    def close(self) -> None:  # noqa: B027 - optional
+    def close(self) -> None:
         """Release what the backend opened itself (default: nothing)."""
 
     def __enter__(self) -> TableBackend:

@@ -132,7 +132,7 @@ class SparkBackend(TableBackend):
             name = f"agglomera_parquet_{next(_COUNTER)}"
             try:
                 self.spark.read.parquet(src.location).createOrReplaceTempView(name)
-            except Exception as exc:  # pyspark raises AnalysisException & co.
+            except Exception as exc:  # noqa: BLE001 - pyspark: AnalysisException, Py4J..
                 raise wrap_error(exc, f"spark.read.parquet({src.location!r})",
                                  src.location, self.name) from None
             return self.dialect.ident(name)
@@ -145,7 +145,7 @@ class SparkBackend(TableBackend):
         sql = f"SELECT * FROM {relation}"
         try:
             schema = self.spark.sql(sql).schema
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - error classes differ by Spark version
             raise wrap_error(exc, sql, relation, self.name) from None
         return {f.name: _kind(f.dataType) for f in schema.fields}
 
@@ -156,7 +156,7 @@ class SparkBackend(TableBackend):
                 return arrow_to_frame(df.toArrow())
             cols = df.columns
             rows = df.collect()  # Spark 3.x: rows; Decimal sums exact, NULL stays None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - error classes differ by Spark version
             raise wrap_error(exc, sql, table, self.name) from None
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)
 

@@ -462,3 +462,45 @@ def test_keep_islands_equals_esda_global():
     r = morans_i(y, W(neighbors, silence_warnings=True), islands="keep", permutations=0)
     assert r.statistic == pytest.approx(m.I, abs=1e-12)
     assert r.variance_randomization == pytest.approx(m.VI_rand, abs=1e-12)
+
+
+# ----------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    rows=st.integers(2, 5),
+    cols=st.integers(2, 5),
+    scale=st.floats(0.01, 1000),
+    shift=st.floats(-100, 100),
+)
+def test_relabelling_and_affine_invariance(seed, rows, cols, scale, shift):
+    """Relabelling regions (with the weights) permutes local results and leaves the
+    global ones unchanged; I, C and local I_i are invariant to y -> a y + b (a > 0)."""
+    rng = np.random.default_rng(seed)
+    w = _lattice(rows, cols)
+    n = rows * cols
+    y = rng.normal(size=n)
+    if np.ptp(y) == 0:
+        return
+    perm = rng.permutation(n)
+    wp = w[np.ix_(perm, perm)]
+    a = morans_i(y, w, permutations=0)
+    b = morans_i(y[perm], wp, permutations=0)
+    assert b.statistic == pytest.approx(a.statistic, abs=1e-10)
+    c = morans_i(scale * y + shift, w, permutations=0)
+    assert c.statistic == pytest.approx(a.statistic, abs=1e-8)
+    ga = gearys_c(y, w, permutations=0).statistic
+    assert gearys_c(y[perm], wp, permutations=0).statistic == pytest.approx(
+        ga, abs=1e-10
+    )
+    la = local_morans(y, w, permutations=0).statistic.to_numpy()
+    lb = local_morans(y[perm], wp, permutations=0).statistic.to_numpy()
+    np.testing.assert_allclose(lb, la[perm], atol=1e-10)
+    # Anselin (1995, eq. 13): with row-standardised weights (S0 = n) the local
+    # statistics add up to the global one, sum_i I_i = (n - 1) I in esda's scaling
+    assert la.sum() == pytest.approx((n - 1) * a.statistic, abs=1e-9)

@@ -188,6 +188,15 @@ def _s_terms(m: sp.csr_array) -> tuple[float, float, float]:
     return s0, s1, s2
 
 
+def _upper(m: sp.csr_array) -> sp.csr_array:
+    """Upper triangle of W + W': the symmetric cross-products
+    :math:`\\sum_{ij} w_{ij} a_i a_j = \\sum_{i<j} (w_{ij}+w_{ji}) a_i a_j` with about half
+    the links, used by the total-permutation kernels."""
+    u = sp.csr_array(sp.triu(m + m.T, k=1, format="csr"))
+    u.sort_indices()
+    return u
+
+
 def _p_normal(z: float | np.ndarray, alternative: str):
     if alternative == "greater":
         return stats.norm.sf(z)
@@ -446,8 +455,9 @@ def morans_i(
     p = prr
     zp = np.nan
     if permutations:
+        u = _upper(m)
         cross = _k.global_perm_numba(
-            z, z, m.indptr, m.indices, m.data, int(permutations), _seed(seed), True
+            z, z, u.indptr, u.indices, u.data, int(permutations), _seed(seed), True
         )
         null = n / s0 * cross / zz
         p, zp = _perm_summary(null, stat, permutations, alternative)
@@ -580,8 +590,9 @@ def gearys_c(
     p = prr
     zp = np.nan
     if permutations:
+        u = _upper(m)
         tot = _k.geary_perm_numba(
-            y - y.mean(), m.indptr, m.indices, m.data, int(permutations), _seed(seed)
+            y - y.mean(), u.indptr, u.indices, u.data, int(permutations), _seed(seed)
         )
         null = (n - 1) * tot / den
         p, zp = _perm_summary(null, stat, permutations, alternative)
@@ -716,8 +727,9 @@ def getis_ord_g(
     p = pn
     zp = np.nan
     if permutations:
+        u = _upper(m)
         cross = _k.global_perm_numba(
-            y, y, m.indptr, m.indices, m.data, int(permutations), _seed(seed), True
+            y, y, u.indptr, u.indices, u.data, int(permutations), _seed(seed), True
         )
         null = cross / den
         p, zp = _perm_summary(null, stat, permutations, alternative)

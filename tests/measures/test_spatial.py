@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from agglomera.errors import MissingValueWarning, SchemaError
@@ -465,9 +467,6 @@ def test_keep_islands_equals_esda_global():
 
 
 # ----------------------------------------------------------------- properties
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None)

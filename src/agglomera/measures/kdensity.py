@@ -190,21 +190,19 @@ def _kernel_matrix(grid, centres, h):
 
 
 def _binned_kernel(grid, n_bins, delta, h):
-    """Kernel weights of the bin centres ``b delta`` at the grid distances.
+    """Kernel weights of the bin centres ``b delta`` near each grid distance.
 
-    Dense matrix (BLAS product) when the bins are few; otherwise a band of the
-    bins within ``KERNEL_REACH`` bandwidths of each distance (compiled product; the
-    kernel beyond is below 1.3e-14 of its peak).
+    A band per distance ``r``: the bins within ``KERNEL_REACH`` bandwidths of ``r``
+    (the kernel beyond is below 1.3e-14 of its peak), starting at bin ``lo[r]``; the
+    reflected term ``phi((r + g)/h)`` only reaches bins inside the same band.
     """
     width = math.floor(2 * KERNEL_REACH * h / delta) + 3
-    if n_bins <= 5 * width:
-        return ("dense", _kernel_matrix(grid, np.arange(n_bins) * delta, h))
     lo = np.clip(np.floor((grid - KERNEL_REACH * h) / delta), 0, n_bins - 1).astype(
         np.int64)
     centres = (lo[:, None] + np.arange(width)[None, :]) * delta
     r = grid[:, None]
     band = (_gauss((r - centres) / h) + _gauss((r + centres) / h)) / h
-    return ("band", np.ascontiguousarray(band), lo)
+    return np.ascontiguousarray(band), lo
 
 
 def _exact_curve(d, ww, grid, h, chunk=200_000):
@@ -288,9 +286,7 @@ def _curves(sel, *, method, coords, w, grid, h, cutoff, delta, denom, geo, radiu
         hist = pair_histogram_numba(coords, sel, w, delta, n_bins, cutoff, geo, radius)
         if kmat is None:
             kmat = _binned_kernel(grid, n_bins, delta, h)
-        if kmat[0] == "band":
-            return banded_kde_numba(hist, kmat[1], kmat[2]) / denom
-        return hist @ kmat[1].T / denom
+        return banded_kde_numba(hist, kmat[0], kmat[1]) / denom
     out = np.empty((sel.shape[0], grid.size))
     for s in range(sel.shape[0]):
         pts = coords[sel[s]]

@@ -148,19 +148,28 @@ def pair_distance_list_numpy(coords, idx, geo, radius):
 
 @njit(parallel=True, cache=True, fastmath=True)
 def banded_kde_numba(hist, kband, lo):
-    """``out[s, m] = sum_t hist[s, lo[m] + t] * kband[m, t]`` (kernel band per row m)."""
-    n_sim = hist.shape[0]
+    """``out[s, m] = sum_t hist[s, lo[m] + t] * kband[m, t]`` (kernel band per row m).
+
+    Blocks of four simulations share each kernel row (cache reuse); every output
+    element is one dot product in a fixed order, whatever the number of threads.
+    """
+    n_sim, n_bins = hist.shape
     n_out, width = kband.shape
-    n_bins = hist.shape[1]
     out = np.zeros((n_sim, n_out))
-    for s in prange(n_sim):
+    n_blocks = (n_sim + 3) // 4
+    for blk in prange(n_blocks):
+        s0 = blk * 4
+        s1 = min(n_sim, s0 + 4)
         for m in range(n_out):
-            acc = 0.0
             start = lo[m]
             stop = min(width, n_bins - start)
-            for t in range(stop):
-                acc += hist[s, start + t] * kband[m, t]
-            out[s, m] = acc
+            kr = kband[m]
+            for s in range(s0, s1):
+                hr = hist[s, start:start + stop]
+                acc = 0.0
+                for t in range(stop):
+                    acc += hr[t] * kr[t]
+                out[s, m] = acc
     return out
 
 

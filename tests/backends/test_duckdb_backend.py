@@ -340,3 +340,22 @@ def test_aggregate_property_exact_sums(rows):
     np.testing.assert_array_equal(got["x_count"], ref["count"])
     np.testing.assert_array_equal(got["x_sum"], ref["sum"])
     np.testing.assert_array_equal(got["x_sumsq"], ref["sumsq"])
+
+
+def test_region_industry_measures_on_aggregated_panel(register):
+    """Shift-share and the locational Gini on the aggregated cells equal the same
+    measures on pandas' own groupby of the records (an independent aggregation)."""
+    st = aggregate(register, by=["year", "region", "industry"], metrics=["employment"])
+    long = st.long("employment").dropna(subset=["employment"])
+    known = register.dropna(subset=["employment"])
+    ref = (known.groupby(["year", "region", "industry"], as_index=False)["employment"]
+           .sum().astype({"employment": float}))
+    kw = {"region": "region", "industry": "industry", "value": "employment",
+          "year": "year", "missing": "zero"}
+    a = m.shift_share(long, **kw).to_frame()
+    b = m.shift_share(ref, **kw).to_frame()
+    pd.testing.assert_frame_equal(a, b, rtol=1e-12, check_dtype=False,
+                                  check_index_type=False)
+    ga = m.locational_gini(long, **kw)
+    gb = m.locational_gini(ref, **kw)
+    np.testing.assert_allclose(ga.to_numpy(), gb.to_numpy(), rtol=1e-12)

@@ -99,7 +99,7 @@ def run_duckdb(n: int, repeat: int) -> dict:
     from agglomera.measures import ellison_glaeser_from_stats
 
     path = str(register_path(n))
-    res: dict = {"firms": n, "engine": "duckdb", "load_before": load()}
+    res: dict = {"firms": n, "engine": "duckdb", "load_before": load(), "runs": repeat}
     con = duckdb.connect()
     con.read_parquet(path).create_view("firms")
     sql = _sql.aggregate_sql('"firms"', by=BY, metrics={"employment": True,
@@ -133,7 +133,8 @@ def run_spark(n: int, repeat: int) -> dict:
     from agglomera.measures import ellison_glaeser_from_stats
 
     path = str(register_path(n))
-    res: dict = {"firms": n, "engine": "spark local[*]", "load_before": load()}
+    res: dict = {"firms": n, "engine": "spark local[*]", "load_before": load(),
+                 "runs": repeat}
     t = time.perf_counter()
     session = spark.spark_session(master="local[*]", conf={
         "spark.ui.enabled": "false", "spark.driver.memory": "6g",
@@ -181,8 +182,8 @@ def section(rows: list[dict]) -> str:
               "other engineers' test runs, so the 1-minute load average before and "
               "after each row is given (2 CPUs: load above 2 means queueing)."), "",
              ("| firms | engine | cells | bare DuckDB s | agglomera aggregate s | "
-              "overhead | EG total s | Spark start s | load before/after |"),
-             "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+              "overhead | EG total s | Spark start s | runs | load before/after |"),
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in sorted(rows, key=lambda r: (r["firms"], r["engine"])):
         bare = r.get("bare_s")
         cells = [f"{r['firms']:,}", r["engine"], f"{r.get('cells', 0):,}",
@@ -190,6 +191,7 @@ def section(rows: list[dict]) -> str:
                  f"{r['aggregate_s'] / bare:.2f}x" if bare else "–",
                  f"{r['eg_total_s']:.2f}",
                  f"{r['start_s']:.1f}" if "start_s" in r else "–",
+                 str(r.get("runs", 2)),
                  f"{r['load_before']} / {r['load_after']}"]
         lines.append("| " + " | ".join(cells) + " |")
     checks = [r for r in rows if "identical_exact_stats" in r]

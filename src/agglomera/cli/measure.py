@@ -356,7 +356,8 @@ def _engine_params(*, sample: bool) -> list[inspect.Parameter]:
     return out
 
 
-def _status(enabled: bool = True):
+def _status():
+    """Console on stderr for the spinner (Spark jobs give no progress to follow)."""
     from rich.console import Console
 
     return Console(stderr=True, soft_wrap=True)

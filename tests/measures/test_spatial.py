@@ -22,6 +22,7 @@ from agglomera.measures.autocorrelation import (
     bivariate_morans_i,
     gearys_c,
     getis_ord_g,
+    local_bivariate_morans,
     local_getis_ord,
     local_morans,
     morans_i,
@@ -503,3 +504,26 @@ def test_relabelling_and_affine_invariance(seed, rows, cols, scale, shift):
     # Anselin (1995, eq. 13): with row-standardised weights (S0 = n) the local
     # statistics add up to the global one, sum_i I_i = (n - 1) I in esda's scaling
     assert la.sum() == pytest.approx((n - 1) * a.statistic, abs=1e-9)
+
+
+def test_local_bivariate_with_x_equal_y_is_local_moran():
+    rng = np.random.default_rng(6)
+    w = _lattice(5, 5)
+    y = rng.gamma(2.0, size=25)
+    a = local_morans(y, w, seed=9).to_frame()
+    b = local_bivariate_morans(y, y, w, seed=9).to_frame()
+    np.testing.assert_allclose(b["statistic"], a["statistic"], atol=1e-12)
+    # the same per-site draws: identical permutation p-values and labels
+    np.testing.assert_allclose(b["pvalue"], a["pvalue"], atol=0)
+    assert list(b["label"]) == list(a["label"])
+
+
+@pytest.mark.peer
+def test_local_bivariate_equals_esda(esda_case):
+    esda, lat2W, y, x = esda_case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lb = esda.Moran_Local_BV(x, y, lat2W(7, 8), permutations=0)
+    r = local_bivariate_morans(x, y, lat2W(7, 8), permutations=0).to_frame()
+    np.testing.assert_allclose(r["statistic"], lb.Is, atol=1e-10, rtol=0)
+    assert list(r["quadrant"]) == list(np.array(["HH", "LH", "LL", "HL"])[lb.q - 1])

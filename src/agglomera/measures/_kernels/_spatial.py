@@ -93,50 +93,65 @@ def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed)
     s1 = np.zeros(n)
     s2 = np.zeros(n)
     useed = np.uint64(seed)
-    for i in prange(n):
-        start = indptr[i]
-        k = indptr[i + 1] - start
-        if k == 0:
-            continue
-        obs = focal_lag[i]
-        tol = 1e-12 * max(abs(obs), 1e-300)
-        chosen = np.empty(k, dtype=np.int64)
-        m = n - 1
+    kmax = 0
+    for i in range(n):
+        kmax = max(kmax, indptr[i + 1] - indptr[i])
+    # Sites are processed in a fixed number of chunks (independent of the thread
+    # count); each chunk reuses one buffer of drawn ids. A site's ids are drawn first
+    # and its values gathered afterwards, so that the gathers (cache misses for large
+    # n) do not wait on the random-number chain.
+    n_chunks = min(n, 1024)
+    for c in prange(n_chunks):
+        lo = c * n // n_chunks
+        hi = (c + 1) * n // n_chunks
+        buf = np.empty(max(permutations * kmax, 1), dtype=np.int64)
+        chosen = np.empty(max(kmax, 1), dtype=np.int64)
         rs = np.empty(3, dtype=np.uint64)
-        rs[0] = _stream_start(useed, i)
-        rs[1] = 0
-        rs[2] = 0
-        ge = 0
-        le = 0
-        a1 = 0.0
-        a2 = 0.0
-        for _p in range(permutations):
-            # Floyd: k distinct values out of 0..m-1
-            for s in range(k):
-                j = m - k + s
-                t = _uniform_int(rs, j + 1)
-                dup = False
-                for q in range(s):
-                    if chosen[q] == t:
-                        dup = True
-                        break
-                chosen[s] = j if dup else t
-            lag = 0.0
-            for s in range(k):
-                idx = chosen[s]
-                if idx >= i:
-                    idx += 1
-                lag += weights[start + s] * b[idx]
-            if lag >= obs - tol:
-                ge += 1
-            if lag <= obs + tol:
-                le += 1
-            a1 += lag
-            a2 += lag * lag
-        n_ge[i] = ge
-        n_le[i] = le
-        s1[i] = a1
-        s2[i] = a2
+        m = n - 1
+        for i in range(lo, hi):
+            start = indptr[i]
+            k = indptr[i + 1] - start
+            if k == 0:
+                continue
+            obs = focal_lag[i]
+            tol = 1e-12 * max(abs(obs), 1e-300)
+            rs[0] = _stream_start(useed, i)
+            rs[1] = 0
+            rs[2] = 0
+            for p in range(permutations):
+                # Floyd: k distinct values out of 0..m-1
+                for s in range(k):
+                    j = m - k + s
+                    t = _uniform_int(rs, j + 1)
+                    dup = False
+                    for q in range(s):
+                        if chosen[q] == t:
+                            dup = True
+                            break
+                    chosen[s] = j if dup else t
+                base = p * k
+                for s in range(k):
+                    idx = chosen[s]
+                    buf[base + s] = idx + 1 if idx >= i else idx
+            ge = 0
+            le = 0
+            a1 = 0.0
+            a2 = 0.0
+            for p in range(permutations):
+                base = p * k
+                lag = 0.0
+                for s in range(k):
+                    lag += weights[start + s] * b[buf[base + s]]
+                if lag >= obs - tol:
+                    ge += 1
+                if lag <= obs + tol:
+                    le += 1
+                a1 += lag
+                a2 += lag * lag
+            n_ge[i] = ge
+            n_le[i] = le
+            s1[i] = a1
+            s2[i] = a2
     return n_ge, n_le, s1, s2
 
 

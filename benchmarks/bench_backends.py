@@ -177,8 +177,8 @@ def section(rows: list[dict]) -> str:
               f"{N_INDUSTRIES} industries x {len(YEARS)} years, int32 employment and "
               "double revenue (2 % missing each); grouped by year, region, industry "
               "with count, exact sum and sum of squares (employment), double sums "
-              "(revenue), fourth powers, min and max. Best of 3 interleaved runs (bare "
-              "and agglomera alternating; Spark best of 3); the machine was shared with "
+              "(revenue), fourth powers, min and max. Best of the runs given (DuckDB: bare "
+              "and agglomera alternating); the machine was shared with "
               "other engineers' test runs, so the 1-minute load average before and "
               "after each row is given (2 CPUs: load above 2 means queueing)."), "",
              ("| firms | engine | cells | bare DuckDB s | agglomera aggregate s | "
@@ -199,7 +199,8 @@ def section(rows: list[dict]) -> str:
                    "and the frame). Values below 1 mean the difference is inside the "
                    "run-to-run noise of the shared machine. EG total = aggregate + "
                    "ellison_glaeser_from_stats per year and industry.")]
-    checks = [r for r in rows if "identical_exact_stats" in r]
+    checks = sorted((r for r in rows if "identical_exact_stats" in r),
+                    key=lambda r: r["firms"])
     for r in checks:
         lines.append("")
         lines.append(f"Spark vs DuckDB at {r['firms']:,} firms: exact statistics "

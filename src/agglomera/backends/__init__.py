@@ -51,10 +51,34 @@ def __getattr__(name: str) -> object:  # lazy: pyspark only when SparkBackend is
 
 def get_backend(engine: str | TableBackend = "duckdb", *, spark_master: str | None = None,
                 spark_conf: Mapping[str, str] | None = None) -> TableBackend:
-    """A backend from its name (``"duckdb"`` or ``"spark"``), or ``engine`` itself.
+    """A backend from its name, or ``engine`` itself when it already is one.
 
-    ``spark_master`` and ``spark_conf`` configure the SparkSession made for
-    ``engine="spark"`` (an existing active session is reused by Spark itself).
+    Parameters
+    ----------
+    engine : {"duckdb", "spark"} or TableBackend
+        Engine name, or a backend to pass through.
+    spark_master : str, optional
+        Spark master URL for ``engine="spark"`` (``yarn``, ``local[4]``, ...).
+    spark_conf : mapping, optional
+        Spark settings for ``engine="spark"``. An active SparkSession is reused by
+        Spark itself (its master and settings then stay).
+
+    Returns
+    -------
+    TableBackend
+        A :class:`DuckDBBackend` (in-memory connection) or a ``SparkBackend``.
+
+    Raises
+    ------
+    SchemaError
+        For an unknown engine name.
+    MissingDependencyError
+        For ``"spark"`` without pyspark (install ``agglomera[spark]``).
+
+    Examples
+    --------
+    >>> get_backend("duckdb").name
+    'duckdb'
     """
     if isinstance(engine, TableBackend):
         return engine

@@ -35,10 +35,27 @@ _INT = ("ByteType", "ShortType", "IntegerType", "LongType")
 
 def spark_session(*, master: str | None = None, conf: Mapping[str, str] | None = None,
                   app_name: str = "agglomera"):
-    """Get or create a SparkSession with ``master`` and ``conf`` (``spark.*`` keys).
+    """Get or create a SparkSession with ``master`` and ``conf``.
 
-    Without ``master`` the cluster's default applies (``spark-submit``/YARN settings,
-    or ``local[*]`` when nothing is configured).
+    Parameters
+    ----------
+    master : str, optional
+        Spark master URL. Without it the cluster's default applies (``spark-submit``
+        and ``spark-defaults.conf``, or ``local[*]`` when nothing is configured).
+    conf : mapping, optional
+        Spark settings (``spark.*`` keys), e.g. ``{"spark.executor.memory": "8g"}``.
+    app_name : str
+        Application name shown by the cluster manager.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+        The active session if one exists (Spark's ``getOrCreate``), else a new one.
+
+    Raises
+    ------
+    MissingDependencyError
+        Without pyspark (install ``agglomera[spark]``).
     """
     import_optional("pyspark", extra="spark", purpose="the Spark backend")
     from pyspark.sql import SparkSession

@@ -26,7 +26,6 @@ import math
 import numpy as np
 from numba import njit, prange
 
-
 #: Below this half-chord, asin is evaluated by its Taylor series to s**11 (relative error
 #: < 1e-10 at 0.2, i.e. < 0.3 m at 2,500 km), which the compiler can vectorise.
 ASIN_SERIES_MAX = 0.2

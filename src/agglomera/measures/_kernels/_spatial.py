@@ -241,37 +241,35 @@ def local_perm_numpy(focal_lag, b, indptr, indices, weights, permutations, seed)
 
 @njit(parallel=True, cache=True)
 def global_perm_numba(a, b, indptr, indices, weights, permutations, seed, permute_a):
-    """Total permutation null of the cross-product sum_i a_pi(i) sum_j w_ij b_pi(j).
+    """Total permutation null of the cross-product sum_i a_i sum_j w_ij b_pi(j).
 
-    Permutation p relabels the sites by a Fisher-Yates shuffle drawn from stream p;
-    ``b`` is permuted; ``a`` too when ``permute_a`` (univariate statistics pass a is
-    b and permute_a=True; bivariate Moran keeps ``a`` in place). Returns the P
-    permuted cross-products.
+    Permutation p relabels the sites by a Fisher-Yates shuffle drawn from stream p,
+    applied to the values of ``b`` directly. With ``permute_a`` the statistic is
+    univariate: ``a`` must be ``b`` and the permuted b stands on both sides
+    (sum_i b_pi(i) sum_j w_ij b_pi(j)); otherwise ``a`` stays in place (bivariate
+    Moran). Returns the P permuted cross-products.
     """
     n = indptr.shape[0] - 1
     out = np.empty(permutations)
     useed = np.uint64(seed)
     for p in prange(permutations):
-        perm = np.arange(n)
+        bp = b.copy()
         rs = np.empty(3, dtype=np.uint64)
         rs[0] = _stream_start(useed, p)
         rs[1] = 0
         rs[2] = 0
         for i in range(n - 1, 0, -1):
             j = _uniform_int(rs, i + 1)
-            tmp = perm[i]
-            perm[i] = perm[j]
-            perm[j] = tmp
-        bp = np.empty(n)
-        for i in range(n):
-            bp[i] = b[perm[i]]
+            tmp = bp[i]
+            bp[i] = bp[j]
+            bp[j] = tmp
         total = 0.0
         for i in range(n):
             lag = 0.0
             for q in range(indptr[i], indptr[i + 1]):
                 lag += weights[q] * bp[indices[q]]
             if permute_a:
-                total += a[perm[i]] * lag
+                total += bp[i] * lag
             else:
                 total += a[i] * lag
         out[p] = total
@@ -293,7 +291,7 @@ def global_perm_numpy(a, b, indptr, indices, weights, permutations, seed, permut
         lag = np.zeros(n)
         for q in range(len(contrib)):  # same summation order as the compiled kernel
             lag[rows[q]] += contrib[q]
-        ap = a[perm] if permute_a else a
+        ap = b[perm] if permute_a else a
         total = 0.0
         for i in range(n):
             total += ap[i] * lag[i]
@@ -308,19 +306,16 @@ def geary_perm_numba(z, indptr, indices, weights, permutations, seed):
     out = np.empty(permutations)
     useed = np.uint64(seed)
     for p in prange(permutations):
-        perm = np.arange(n)
+        zp = z.copy()
         rs = np.empty(3, dtype=np.uint64)
         rs[0] = _stream_start(useed, p)
         rs[1] = 0
         rs[2] = 0
         for i in range(n - 1, 0, -1):
             j = _uniform_int(rs, i + 1)
-            tmp = perm[i]
-            perm[i] = perm[j]
-            perm[j] = tmp
-        zp = np.empty(n)
-        for i in range(n):
-            zp[i] = z[perm[i]]
+            tmp = zp[i]
+            zp[i] = zp[j]
+            zp[j] = tmp
         total = 0.0
         for i in range(n):
             zi = zp[i]

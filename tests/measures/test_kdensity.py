@@ -23,7 +23,11 @@ from agglomera.measures._kernels._kdensity import (
     pair_histogram_numba,
     pair_histogram_numpy,
 )
-from agglomera.measures.kdensity import EARTH_RADIUS_KM, _global_bands
+from agglomera.measures.kdensity import (
+    EARTH_RADIUS_KM,
+    _extreme_rank_pvalues,
+    _global_bands,
+)
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -352,6 +356,26 @@ def test_global_bands_hand_example():
     np.testing.assert_array_equal(lower, [1.0, 1.0])
 
 
+def test_extreme_rank_pvalue_hand_example():
+    # observed (first row) and 3 simulations at 2 distances
+    obs = np.array([5.0, 0.0])
+    sims = np.array([[4.0, 1.0], [3.0, 2.0], [1.0, 3.0]])
+    # ranks from the top: obs (1, 4); sims (2, 3), (3, 2), (4, 1); sorted rank vectors
+    # (1, 4), (2, 3), (2, 3), (1, 4): as extreme as obs: obs and the third, p = 2 / 4;
+    # from below likewise p = 2 / 4
+    assert _extreme_rank_pvalues(obs, sims) == (0.5, 0.5)
+    # an observed curve above every simulation everywhere: p = 1 / (S + 1)
+    up, down = _extreme_rank_pvalues(np.array([9.0, 9.0]), sims)
+    assert up == 0.25 and down == 1.0
+    # the rank-length order breaks ties of the smallest rank: ranks from the top are
+    # obs (1, 1, 3), s1 (2, 3, 1), s2 (3, 2, 2); sorted (1, 1, 3) < (1, 2, 3) < (2, 2, 3):
+    # only the observed curve is as extreme as itself, p = 1 / 3 (smallest rank alone
+    # would tie obs with s1 and give 2 / 3)
+    up, _ = _extreme_rank_pvalues(np.array([10.0, 10.0, 0.0]),
+                                  np.array([[9.0, 0.0, 10.0], [0.0, 9.0, 9.0]]))
+    assert up == pytest.approx(1 / 3)
+
+
 def test_gamma_psi_and_verdict_definitions():
     P = _peers()
     pts = pd.read_csv(P / "points.csv")
@@ -368,6 +392,9 @@ def test_gamma_psi_and_verdict_definitions():
                 np.trapezoid(np.maximum(gl - kd, 0), res.distances), rel=1e-12)
     assert res.verdict.loc["C"] == "localised"
     assert res.gamma.loc["C"] > 0
+    # the clustered type is above all 99 simulations over the short distances
+    assert res.pvalue.loc["C"] == pytest.approx(1 / 100)
+    assert 0.01 <= res.summary.loc["U", "pvalue_localisation"] <= 1
     frame = res.to_frame()
     assert list(frame.columns) == ["industry", "distance", "kd", "local_lower",
                                    "local_upper", "global_lower", "global_upper"]

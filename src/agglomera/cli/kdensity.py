@@ -158,13 +158,17 @@ def kdensity_cmd(
     console = Console(soft_wrap=True)
     t = Table(title=f"Duranton–Overman Kd (0–{result.max_distance:.4g} {units}, "
                     f"{result.simulations} simulations 次模拟)")
-    for col in ("industry 行业", "n", "bandwidth 带宽", "Γ", "Ψ", "verdict 判定"):
+    for col in ("industry 行业", "n", "h 带宽", "Γ", "Ψ", "p", "verdict 判定"):
         t.add_column(col)
     for ind, row in result.summary.iterrows():
-        t.add_row(escape(str(ind)), f"{int(row['n']):,}", f"{row['bandwidth']:.4g}",
-                  f"{row['gamma']:.4g}", f"{row['psi']:.4g}",
+        t.add_row(escape(str(ind)), f"{int(row['n']):,}", f"{row['bandwidth']:.3g}",
+                  f"{row['gamma']:.3g}", f"{row['psi']:.3g}",
+                  f"{row['pvalue_localisation']:.3g}",
                   VERDICT_ZH.get(row["verdict"], row["verdict"]))
     console.print(t)
+    console.print("h: bandwidth; Γ / Ψ: localisation / dispersion index (DO 2005); p: "
+                  "global extreme-rank p-value of localisation", markup=False,
+                  highlight=False)
     console.print(f"{len(result.kd)} industries x {len(result.distances)} distances written "
                   f"to {out}" + (f"; plot: {plot_path}" if plot_path else ""),
                   markup=False, highlight=False)

@@ -539,7 +539,8 @@ def _szse_firms() -> pd.DataFrame:
     """SZSE-listed companies placed at the centroid of their registered city."""
     import json
 
-    from shapely.geometry import shape
+    shape = pytest.importorskip("shapely.geometry", reason="needs shapely (extra "
+                                "'spatial') for the city centroids").shape
 
     from agglomera.config import Settings
 

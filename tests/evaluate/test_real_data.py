@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_dea import multiplier_scores  # same folder (pytest prepends it to sys.path)
+from .test_dea import multiplier_scores
 
 from agglomera.config import Settings
 from agglomera.evaluate import benchmark_gap, composite_index, dea, malmquist

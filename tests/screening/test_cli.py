@@ -158,3 +158,12 @@ def test_screen_from_db(tmp_path):
     df = pd.read_csv(out)
     assert df.loc[0, "hnte.st_personnel_share"] == "pass"
     assert df.loc[0, "eligible"] == "unknown"
+
+
+def test_screen_empty_file_is_a_clear_error(tmp_path):
+    empty = tmp_path / "firms.csv"
+    empty.write_bytes(b"")
+    res = runner.invoke(app, ["screen", "-p", "hnte-2016", "--application-year", "2025",
+                              "--input", str(empty)])
+    assert res.exit_code == 2
+    assert "the file is empty" in res.output and "Traceback" not in res.output

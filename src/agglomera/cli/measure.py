@@ -469,3 +469,54 @@ def add_kdensity_engine_options(app, friendly) -> None:
     are a hash-based sample per industry drawn where the data are."""
     _extend_command(app, "kdensity", _engine_params(sample=True), _kdensity_handler,
                     friendly, optional=("input",))
+
+
+def _screen_handler(original, kwargs: dict) -> None:
+    """``agglomera screen --source ...``: the firm-year rows are read where they are
+    (Parquet, Hive through Spark, a DuckDB file) and screened here. Screening judges
+    every firm, so unlike the measures there are no small statistics to bring back: the
+    rows themselves come back, only the columns the screening fields use."""
+    import tempfile
+
+    engine = kwargs.pop("engine")
+    source = kwargs.pop("source")
+    master, conf_file = kwargs.pop("spark_master"), kwargs.pop("spark_conf")
+    if source is None:
+        if engine != "duckdb" or master or conf_file:
+            raise SchemaError("--engine spark needs --source parquet:PATH or "
+                              "--source hive:db.table")
+        return original(**kwargs)
+    if kwargs.get("input") is not None or kwargs.get("db") is not None:
+        raise SchemaError("--source replaces --input and --db; give only one of them")
+    import pandas as pd
+
+    from agglomera.backends import Source
+    from agglomera.screening.fields import canonical
+
+    src = Source.parse(source)
+    console = _status()
+    with console.status(f"screen: reading firm-years on {engine} 读取"):
+        backend = make_backend(engine, spark_master=master, spark_conf=conf_file)
+        try:
+            rel = backend.relation(src)
+            kinds = backend.column_kinds(rel)
+            wanted = [c for c in kinds if canonical(c) is not None]
+            if not wanted:
+                raise SchemaError(f"{src}: none of its columns ({', '.join(kinds)}) is a "
+                                  "screening field; see docs/enterprise-fields.md")
+            cols = ", ".join(backend.dialect.ident(c) for c in wanted)
+            raw = backend.query(f"SELECT {cols} FROM {rel}", table=str(src))
+        finally:
+            backend.close()
+    frame = pd.DataFrame(raw)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "firm_years.parquet"
+        frame.to_parquet(path, index=False)
+        kwargs["input"] = path
+        return original(**kwargs)
+
+
+def add_screen_engine_options(app, friendly) -> None:
+    """--engine/--source/--spark-* on ``agglomera screen``."""
+    params = [p for p in _engine_params(sample=False) if p.name != "sample_id"]
+    _extend_command(app, "screen", params, _screen_handler, friendly)

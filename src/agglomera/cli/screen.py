@@ -153,6 +153,7 @@ def register(app: typer.Typer, friendly) -> None:
     app.command("screen")(friendly(screen_cmd))
     app.command("programmes")(friendly(programmes_cmd))
     # --engine/--source on `agglomera measure` (registered just before this module)
-    from agglomera.cli.measure import add_engine_options
+    from agglomera.cli.measure import add_engine_options, add_screen_engine_options
 
     add_engine_options(app, friendly)
+    add_screen_engine_options(app, friendly)

@@ -236,6 +236,9 @@ def read_records(path: Path, *, money_unit: str = "yuan", sheet: str | None = No
     path = Path(path)
     if not path.exists():
         raise SchemaError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise SchemaError(f"{path}: the file is empty; expected firm-year rows with a "
+                          "header line (docs/enterprise-fields.md)")
     kind = sniff_kind(path)
     if kind in ("xlsx", "xls"):
         frame = pd.read_excel(path, dtype=str, sheet_name=sheet or 0)

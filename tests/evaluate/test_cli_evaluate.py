@@ -225,3 +225,29 @@ def test_benchmark_five_accounts_from_database_by_short_name(tmp_path):
     assert g.loc["gdp", "relative_gap"] == pytest.approx(0.2)
     assert g.loc["gdp", "account"] == "advanced_gap"
     assert set(g.region) == {"220000"}
+
+
+def test_two_tables_with_one_value_merge_and_conflicts_name_the_tables(tmp_path, obs_db):
+    # a second table repeats Liaoning's GDP (same value: one observation) and revises
+    # Jilin's (a conflict the user must settle with --table-ref, never silently)
+    f = tmp_path / "revised.csv"
+    f.write_text("region,year,metric,value,unit\n辽宁,2020,gdp,100,亿元\n吉林,2020,gdp,85,亿元\n",
+                 encoding="utf-8")
+    res = runner.invoke(app, ["import", str(f), "--db", str(obs_db)])
+    assert res.exit_code == 0, res.output
+    with open_store(obs_db, read_only=True) as st:
+        refs = dict(st.con.execute(
+            "SELECT DISTINCT source_id, table_ref FROM observations").fetchall())
+    assert len(refs) == 2
+    res = runner.invoke(app, ["evaluate", "composite", "--db", str(obs_db), "-i",
+                              "gdp:higher,employment:higher"])
+    assert res.exit_code == 2
+    assert "gdp of 220000 in 2020" in res.output and "--table-ref" in res.output
+    assert "source 1: 8e+09" in res.output and "source 2: 8.5e+09" in res.output
+    out = tmp_path / "c.csv"
+    res = runner.invoke(app, ["evaluate", "composite", "--db", str(obs_db), "-i",
+                              "gdp:higher,employment:higher", "--table-ref", "1",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(out, dtype={"region": str}).set_index("region").score
+    assert s["220000"] == pytest.approx(0.25)  # the first table's values, as above

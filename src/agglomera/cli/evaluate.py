@@ -84,7 +84,8 @@ def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
 
 def load_frame(input: Path | None, db: Path | None, metrics: list[str], *,
                region_column: str, year_column: str | None, year: int | None,
-               industry_code: str, region_level: list[str] | None
+               industry_code: str, region_level: list[str] | None,
+               table_ref: list[str] | None = None
                ) -> tuple[pd.DataFrame, str, str | None, pd.DataFrame | None, str]:
     """Wide frame (one row per region and year) from a file or from the observations.
 
@@ -128,6 +129,11 @@ def load_frame(input: Path | None, db: Path | None, metrics: list[str], *,
     if year is not None:
         sql += " AND year = ?"
         params.append(year)
+    if table_ref:
+        marks = ", ".join("?" * len(table_ref))
+        sql += (f" AND (table_ref IN ({marks}) OR CAST(source_id AS VARCHAR) IN ({marks}))")
+        params.extend(table_ref)
+        params.extend(table_ref)
     with open_store(db, read_only=True) as store:
         long = store.con.execute(sql, params).df()
         if long.empty:
@@ -139,9 +145,26 @@ def load_frame(input: Path | None, db: Path | None, metrics: list[str], *,
     absent = [m for m in metrics if m not in set(long["metric"])]
     if absent:
         raise SchemaError(f"{db} has no observations of {', '.join(absent)}")
-    if long.duplicated(["region_code", "year", "metric"]).any():
-        raise SchemaError("the database holds two values for one region, year and metric "
-                          "(two sources); filter with --industry-code or clean the import")
+    key = ["region_code", "year", "metric"]
+    # the same value printed in two tables (two yearbook editions) is one observation
+    long = long.sort_values("source_id").drop_duplicates(key + ["value"], keep="first")
+    if long.duplicated(key).any():
+        clash = long[long.duplicated(key, keep=False)].sort_values(key)
+        first = clash.iloc[0]
+        rows = clash[(clash[key] == first[key]).all(axis=1)]
+        def label(t, sid):
+            return str(t) if isinstance(t, str) and t else f"source {sid}"
+
+        seen = "; ".join(f"{label(t, sid)}: {v:g}" for t, sid, v in
+                         zip(rows["table_ref"], rows["source_id"], rows["value"]))
+        tables = sorted({label(t, sid) if isinstance(t, str) and t else str(sid)
+                         for t, sid in zip(clash["table_ref"], clash["source_id"])})
+        raise SchemaError(
+            f"the database holds different values for one region, year and metric from "
+            f"different tables ({len(clash)} rows), e.g. {first['metric']} of "
+            f"{first['region_code']} in {first['year']}: {seen}; choose the tables with "
+            f"--table-ref, which takes a table reference or a source id (involved: "
+            f"{', '.join(tables)}; see agglomera db info)")
     wide = long.pivot(index=["region_code", "year"], columns="metric", values="value")
     names = long.drop_duplicates("region_code").set_index("region_code")["region_name"]
     wide = wide.reset_index()
@@ -309,6 +332,7 @@ YearColOpt = Annotated[str, typer.Option("--year-column", help="Year column of t
 YearOpt = Annotated[int | None, typer.Option("--year", help="Only this year.")]
 IndustryOpt = Annotated[str, typer.Option("--industry-code", help="With --db: industry code of the values (_T = all industries).")]
 LevelOpt = Annotated[list[str] | None, typer.Option("--region-level", help="With --db: province, prefecture, county, zone (repeatable).")]
+TableOpt = Annotated[list[str] | None, typer.Option("--table-ref", help="With --db: read only these tables (a table reference such as CSY2008-4-11, or a source id; repeatable; see agglomera db info), when two tables give one value differently.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
@@ -323,7 +347,7 @@ def composite_cmd(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draws.")] = None,
     year: YearOpt = None, region_column: RegionColOpt = "region",
     year_column: YearColOpt = "year", industry_code: IndustryOpt = "_T",
-    region_level: LevelOpt = None, missing: Annotated[str, typer.Option(help="raise or omit units with missing values.")] = "raise",
+    region_level: LevelOpt = None, table_ref: TableOpt = None, missing: Annotated[str, typer.Option(help="raise or omit units with missing values.")] = "raise",
 ) -> None:
     """Composite index with Monte-Carlo rank intervals (综合评价指数)."""
     from agglomera.evaluate import composite_index
@@ -332,7 +356,7 @@ def composite_cmd(
     require_polarity(names, pol)
     frame, rcol, ycol, prov, desc = load_frame(
         input, db, names, region_column=region_column, year_column=year_column,
-        year=year, industry_code=industry_code, region_level=region_level)
+        year=year, industry_code=industry_code, region_level=region_level, table_ref=table_ref)
     frame = one_year(frame, ycol, "a composite index")
     the_year = frame[ycol].iloc[0] if ycol else None
     with Bar("Monte Carlo 蒙特卡洛", enabled=monte_carlo > 0) as bar, Notes():
@@ -380,7 +404,7 @@ def dea_cmd(
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     input: InputOpt = None, db: DbOpt = None, out: OutOpt = None, year: YearOpt = None,
     region_column: RegionColOpt = "region", year_column: YearColOpt = "year",
-    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None, quiet: QuietOpt = False,
+    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None, table_ref: TableOpt = None, quiet: QuietOpt = False,
 ) -> None:
     """DEA efficiency (CCR, BCC, SBM), a frontier per year (数据包络分析)."""
     from agglomera.evaluate import dea
@@ -388,7 +412,7 @@ def dea_cmd(
     ins, outs = split_cols(inputs, "--inputs"), split_cols(outputs, "--outputs")
     frame, rcol, ycol, _, desc = load_frame(
         input, db, ins + outs, region_column=region_column, year_column=year_column,
-        year=year, industry_code=industry_code, region_level=region_level)
+        year=year, industry_code=industry_code, region_level=region_level, table_ref=table_ref)
     with Bar("DEA 效率", enabled=not quiet) as bar:
         res = dea(frame, inputs=ins, outputs=outs, model=model, orientation=orientation,
                   rts=rts, region=rcol, year=ycol, bootstrap=bootstrap, seed=seed,
@@ -418,7 +442,7 @@ def malmquist_cmd(
     vrs_decomposition: Annotated[bool, typer.Option("--vrs-decomposition", help="Split efficiency change into pure and scale parts.")] = False,
     input: InputOpt = None, db: DbOpt = None, out: OutOpt = None,
     region_column: RegionColOpt = "region", year_column: YearColOpt = "year",
-    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None, quiet: QuietOpt = False,
+    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None, table_ref: TableOpt = None, quiet: QuietOpt = False,
 ) -> None:
     """Malmquist productivity index = efficiency change x technical change."""
     from agglomera.evaluate import malmquist
@@ -426,7 +450,7 @@ def malmquist_cmd(
     ins, outs = split_cols(inputs, "--inputs"), split_cols(outputs, "--outputs")
     frame, rcol, ycol, _, desc = load_frame(
         input, db, ins + outs, region_column=region_column, year_column=year_column,
-        year=None, industry_code=industry_code, region_level=region_level)
+        year=None, industry_code=industry_code, region_level=region_level, table_ref=table_ref)
     if ycol is None:
         raise SchemaError("the Malmquist index needs a panel: a year column")
     with Bar("Malmquist", enabled=not quiet) as bar:
@@ -455,7 +479,7 @@ def tfp_cmd(
     depreciation: Annotated[float | None, typer.Option("--depreciation", help="Depreciation rate for the perpetual inventory (e.g. 0.096).")] = None,
     input: InputOpt = None, db: DbOpt = None, out: OutOpt = None,
     region_column: RegionColOpt = "region", year_column: YearColOpt = "year",
-    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None,
+    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None, table_ref: TableOpt = None,
 ) -> None:
     """Growth-accounting TFP (Solow residual) by region and year."""
     from agglomera.evaluate import tfp
@@ -468,7 +492,7 @@ def tfp_cmd(
         [share] if isinstance(share, str) else [])
     frame, rcol, ycol, _, desc = load_frame(
         input, db, metrics, region_column=region_column, year_column=year_column,
-        year=None, industry_code=industry_code, region_level=region_level)
+        year=None, industry_code=industry_code, region_level=region_level, table_ref=table_ref)
     if ycol is None:
         raise SchemaError("TFP growth needs a panel: a year column")
     res = tfp(frame, output=output, labour=labour, capital_share=share, capital=capital,
@@ -498,7 +522,7 @@ def scorecard_cmd(
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     top: Annotated[int, typer.Option("--top", help="Units shown for the latest year.")] = 10,
     region_column: RegionColOpt = "region", year_column: YearColOpt = "year",
-    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None,
+    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None, table_ref: TableOpt = None,
     missing: Annotated[str, typer.Option(help="raise or omit units with missing values.")] = "raise",
 ) -> None:
     """Annual ranking of zones or cities with the evidence behind every score (评价排名)."""
@@ -508,7 +532,7 @@ def scorecard_cmd(
     require_polarity(names, pol)
     frame, rcol, ycol, prov, desc = load_frame(
         input, db, names, region_column=region_column, year_column=year_column,
-        year=None, industry_code=industry_code, region_level=region_level)
+        year=None, industry_code=industry_code, region_level=region_level, table_ref=table_ref)
     w = parse_weights([weights], names)[0]
     with Notes():
         sc = scorecard(frame, indicators=names, polarity=pol, region=rcol, year=ycol,
@@ -545,7 +569,7 @@ def benchmark_cmd(
     at_year: Annotated[int | None, typer.Option("--at-year", help="Comparison year (default the latest common year).")] = None,
     growth_years: Annotated[int, typer.Option("--growth-years", help="Window of the growth rates.")] = 5,
     region_column: RegionColOpt = "region", year_column: YearColOpt = "year",
-    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None,
+    industry_code: IndustryOpt = "_T", region_level: LevelOpt = None, table_ref: TableOpt = None,
 ) -> None:
     """Gap of a region to an advanced region or to its structural peers (对标分析)."""
     from agglomera.evaluate import benchmark_gap, five_accounts_template
@@ -559,7 +583,7 @@ def benchmark_cmd(
         metrics = sorted(set(metrics) | set(t["id"]) | set(t["numerator"].dropna())
                          | set(t["denominator"].dropna()))
     frame, rcol, ycol, _, desc = _load_some(input, db, metrics, region_column, year_column,
-                                            industry_code, region_level)
+                                            industry_code, region_level, table_ref)
     struct = None
     if against.strip().lower().startswith("auto"):
         struct = _structure(structure, db, structure_metric, region_level)
@@ -598,7 +622,8 @@ def benchmark_cmd(
 
 
 def _load_some(input: Path | None, db: Path | None, metrics: list[str], rc: str, yc: str,
-               industry_code: str, region_level: list[str] | None):
+               industry_code: str, region_level: list[str] | None,
+               table_ref: list[str] | None = None):
     """Like load_frame, but with --db only the metrics the database has are read."""
     if input is None and db is not None and metrics:
         from agglomera.store import open_store
@@ -610,7 +635,8 @@ def _load_some(input: Path | None, db: Path | None, metrics: list[str], rc: str,
                 "SELECT DISTINCT metric FROM observations").fetchall()}
         metrics = [m for m in metrics if m in have] or metrics
     return load_frame(input, db, metrics, region_column=rc, year_column=yc, year=None,
-                      industry_code=industry_code, region_level=region_level)
+                      industry_code=industry_code, region_level=region_level,
+                      table_ref=table_ref)
 
 
 def _structure(path: Path | None, db: Path | None, metric: str | None,
@@ -658,7 +684,7 @@ def evaluate_callback(
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     year: YearOpt = None, region_column: RegionColOpt = "region",
     year_column: YearColOpt = "year", industry_code: IndustryOpt = "_T",
-    region_level: LevelOpt = None,
+    region_level: LevelOpt = None, table_ref: TableOpt = None,
     missing: Annotated[str, typer.Option(help="raise or omit units with missing values.")] = "raise",
 ) -> None:
     """Performance evaluation 绩效评价: composite indices (also directly: agglomera
@@ -675,7 +701,7 @@ def evaluate_callback(
                   normalise=normalise, weights=weights, aggregate=aggregate,
                   monte_carlo=monte_carlo, seed=seed, year=year,
                   region_column=region_column, year_column=year_column,
-                  industry_code=industry_code, region_level=region_level, missing=missing)
+                  industry_code=industry_code, region_level=region_level, table_ref=table_ref, missing=missing)
 
 
 def register(app: typer.Typer, friendly) -> None:

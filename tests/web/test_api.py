@@ -68,6 +68,18 @@ def test_openapi_lists_every_resource(ro_client):
     assert ro_client.get("/docs").status_code == 200
 
 
+def test_docs_page_is_served_offline(ro_client):
+    import re
+
+    html = ro_client.get("/docs").text
+    assert "SwaggerUIBundle" in html and "/openapi.json" in html
+    refs = re.findall(r'(?:src|href)=["\']([^"\']+)', html)
+    assert refs and not [r for r in refs if r.startswith(("http:", "https:", "//"))], refs
+    for r in refs:
+        got = ro_client.get(r)
+        assert got.status_code == 200 and len(got.content) > 500, r
+
+
 def test_info_counts_match_the_tables(ro_client):
     body = ro_client.get("/api/v1/info").json()
     n = frame(ro_client, "SELECT * FROM observations_data")

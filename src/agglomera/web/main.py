@@ -6,6 +6,8 @@ with uvicorn. OpenAPI is at ``/openapi.json`` and the interactive docs at ``/doc
 
 from __future__ import annotations
 
+import os
+
 import functools
 import logging
 import threading
@@ -116,8 +118,12 @@ def create_app(db_path: str | Path, *, settings: Settings | None = None,
         yield
         db.close()
 
+    swagger_dir = _swagger_ui_dir()
     app = FastAPI(
         title="agglomera", version=__version__, lifespan=lifespan, redoc_url=None,
+        # Swagger UI from the installed swagger-ui-bundle package (offline); FastAPI's
+        # default page, which loads it from a CDN, only when that package is missing
+        docs_url=None if swagger_dir is not None else "/docs",
         description=("Industrial-cluster statistics: regions, industries, observations, "
                      "measures, clusters, evaluations, plan targets and screening. "
                      "Reading needs no login; imports need a token "
@@ -163,5 +169,27 @@ def create_app(db_path: str | Path, *, settings: Settings | None = None,
     def favicon():
         return Response(status_code=204)
 
+    if swagger_dir is not None:
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        @app.get("/docs", include_in_schema=False)
+        def docs():
+            return get_swagger_ui_html(
+                openapi_url=app.openapi_url, title="agglomera API",
+                swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                swagger_css_url="/static/swagger/swagger-ui.css",
+                swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+        app.mount("/static/swagger", StaticFiles(directory=swagger_dir), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _swagger_ui_dir():
+    """Folder of Swagger UI's files from the swagger-ui-bundle package, or None."""
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    path = getattr(swagger_ui_bundle, "swagger_ui_path", None)
+    return path if path and os.path.isdir(path) else None

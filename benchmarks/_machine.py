@@ -25,3 +25,18 @@ def describe(*packages: str) -> str:
     return (f"{cpu_model()}, {os.cpu_count()} CPUs, {mem:.0f} GB RAM ({platform.system()} "
             f"{platform.release()}); Python {platform.python_version()}"
             + (f", {versions}" if versions else ""))
+
+
+def write_section(name: str, section: str, path: Path | None = None) -> Path:
+    """Replace the ``<!-- name:start -->...<!-- name:end -->`` section of BENCHMARKS.md
+    with ``section`` (which carries both markers), or append it when absent."""
+    path = path or Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = path.read_text(encoding="utf-8")
+    if start in text:
+        a, z = text.index(start), text.index(end) + len(end)
+        text = text[:a] + section + text[z:]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -96,15 +96,9 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        path = ROOT / "BENCHMARKS.md"
-        text = path.read_text(encoding="utf-8")
-        if START in text:
-            a, z = text.index(START), text.index(END) + len(END)
-            text = text[:a] + section + text[z:]
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        path.write_text(text, encoding="utf-8")
-        print(f"updated {path}")
+        from _machine import write_section
+
+        print(f"updated {write_section('bench_clusters', section)}")
 
 
 if __name__ == "__main__":

@@ -133,17 +133,9 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        path = ROOT / "BENCHMARKS.md"
-        text = path.read_text(encoding="utf-8")
-        start, end = "<!-- bench_evaluate:start -->", "<!-- bench_evaluate:end -->"
-        if start in text:
-            a = text.index(start)
-            b = text.index(end) + len(end)
-            text = text[:a] + section + text[b:]
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        path.write_text(text, encoding="utf-8")
-        print(f"updated {path}")
+        from _machine import write_section
+
+        print(f"updated {write_section('bench_evaluate', section)}")
 
 
 if __name__ == "__main__":

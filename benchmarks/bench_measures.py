@@ -154,17 +154,9 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        path = ROOT / "BENCHMARKS.md"
-        text = path.read_text(encoding="utf-8")
-        start, end = "<!-- bench_measures:start -->", "<!-- bench_measures:end -->"
-        if start in text:
-            a = text.index(start)
-            b = text.index(end) + len(end)
-            text = text[:a] + section + text[b:]
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        path.write_text(text, encoding="utf-8")
-        print(f"updated {path}")
+        from _machine import write_section
+
+        print(f"updated {write_section('bench_measures', section)}")
 
 
 if __name__ == "__main__":

@@ -267,11 +267,18 @@ def records_from_db(db: Path, *, money_unit: str = "yuan") -> pd.DataFrame:
     if not db.exists():
         raise SchemaError(f"{db}: no such database")
     with open_store(db, read_only=True) as store:
-        frame = store.con.execute(
-            "SELECT enterprise_id, name, region_code, industry_code, year, employment, "
-            "revenue, CAST(attributes AS VARCHAR) AS attributes FROM enterprises").fetchdf()
+        return records_from_connection(store.con, money_unit=money_unit, source=str(db))
+
+
+def records_from_connection(con, *, money_unit: str = "yuan", source: str = "database"
+                            ) -> pd.DataFrame:
+    """Like :func:`records_from_db`, on an open DuckDB connection or cursor (the web
+    server reads through its own cursor)."""
+    frame = con.execute(
+        "SELECT enterprise_id, name, region_code, industry_code, year, employment, "
+        "revenue, CAST(attributes AS VARCHAR) AS attributes FROM enterprises").fetchdf()
     if frame.empty:
-        raise SchemaError(f"{db}: the enterprises view is empty; import an enterprise "
+        raise SchemaError(f"{source}: the enterprises view is empty; import an enterprise "
                           "list with 'agglomera import FILE --kind enterprises'")
     attrs = pd.DataFrame([json.loads(a) if isinstance(a, str) and a else {}
                           for a in frame["attributes"]], index=frame.index)
@@ -285,4 +292,4 @@ def records_from_db(db: Path, *, money_unit: str = "yuan") -> pd.DataFrame:
     if "total_employees" not in attrs.columns:
         attrs["total_employees"] = base["employment"]
     combined = pd.concat([base.drop(columns=["revenue", "employment"]), attrs], axis=1)
-    return normalise_records(combined, money_unit=money_unit, source=str(db))
+    return normalise_records(combined, money_unit=money_unit, source=source)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-import json
 from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 
-from agglomera.errors import SchemaError
 from agglomera.web.deps import Database, get_db, next_link, records
 from agglomera.web.routes._common import DEFAULT, Format, Limit, Offset, csv_response
 
@@ -25,29 +23,10 @@ def _rules():
 
 
 def _records(cur, source: str, money_unit: str) -> pd.DataFrame:
-    """Firm-years of the enterprises view, mapped as ``records_from_db`` maps them."""
-    from agglomera.screening.fields import FIELDS, canonical
-    from agglomera.screening.records import normalise_records
+    """Firm-years of the enterprises view, read through the request's cursor."""
+    from agglomera.screening.records import records_from_connection
 
-    frame = cur.execute(
-        "SELECT enterprise_id, name, region_code, industry_code, year, employment, "
-        "revenue, CAST(attributes AS VARCHAR) AS attributes FROM enterprises").fetchdf()
-    if frame.empty:
-        raise SchemaError(f"{source}: the enterprises view is empty; import an enterprise "
-                          "list first ('agglomera import FILE --kind enterprises')")
-    attrs = pd.DataFrame([json.loads(a) if isinstance(a, str) and a else {}
-                          for a in frame["attributes"]], index=frame.index)
-    base = frame.drop(columns=["attributes"]).rename(
-        columns={"enterprise_id": "firm_id", "year": "fiscal_year"})
-    mapped = {c: canonical(str(c)) for c in attrs.columns}
-    attrs = attrs[[c for c, m in mapped.items() if m and m in FIELDS]]
-    attrs = attrs.rename(columns={c: mapped[c] for c in attrs.columns})
-    if "operating_revenue" not in attrs.columns:
-        attrs["operating_revenue"] = base["revenue"]
-    if "total_employees" not in attrs.columns:
-        attrs["total_employees"] = base["employment"]
-    combined = pd.concat([base.drop(columns=["revenue", "employment"]), attrs], axis=1)
-    return normalise_records(combined, money_unit=money_unit, source=source)
+    return records_from_connection(cur, money_unit=money_unit, source=source)
 
 
 @router.get("/screening/programmes", summary="Programmes that firms can be screened for")

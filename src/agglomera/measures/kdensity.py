@@ -329,6 +329,24 @@ def _global_bands(sims: np.ndarray, alpha: float):
     return lower, upper
 
 
+def _descending_ranks(v: np.ndarray) -> np.ndarray:
+    """Column-wise ranks, 1 = largest, ties sharing the best rank: 1 + #(larger values).
+
+    One stable sort of every column at once; in each column, the rank of a tie group is
+    its first position in the decreasing order + 1.
+    """
+    n = v.shape[0]
+    order = np.argsort(-v, axis=0, kind="stable")
+    desc = np.take_along_axis(v, order, axis=0)
+    pos = np.arange(n, dtype=np.int64)[:, None]
+    new = np.ones(desc.shape, dtype=bool)
+    new[1:] = desc[1:] != desc[:-1]
+    first = np.maximum.accumulate(np.where(new, pos, 0), axis=0)
+    ranks = np.empty(v.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, first + 1, axis=0)
+    return ranks
+
+
 def _extreme_rank_pvalues(obs: np.ndarray, sims: np.ndarray) -> tuple[float, float]:
     """Global Monte Carlo p-values by extreme rank length (Myllymaki et al. 2017).
 
@@ -342,11 +360,7 @@ def _extreme_rank_pvalues(obs: np.ndarray, sims: np.ndarray) -> tuple[float, flo
     n = allc.shape[0]
     out = []
     for sign in (1.0, -1.0):
-        v = sign * allc
-        srt = np.sort(v, axis=0)
-        ranks = np.empty(v.shape, dtype=np.int64)
-        for m in range(v.shape[1]):
-            ranks[:, m] = n - np.searchsorted(srt[:, m], v[:, m], side="right") + 1
+        ranks = _descending_ranks(sign * allc)
         vec = np.sort(ranks, axis=1)
         differs = vec != vec[0]
         any_diff = differs.any(axis=1)

@@ -77,12 +77,15 @@ def pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius)
             ws[a] = w[order[a]]
         row = np.zeros(n_bins + 2)
         buf = np.empty(k)
+        e = 0
         for a in range(k):
             xa = xs[a]
             ya = ys[a]
             za = zs[a]
             wa = ws[a]
-            e = a + 1
+            # the window end only moves forward as xa grows: scan it once per set
+            if e < a + 1:
+                e = a + 1
             while e < k and xs[e] - xa <= chord_cut:
                 e += 1
             m = e - a - 1

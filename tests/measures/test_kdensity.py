@@ -376,6 +376,55 @@ def test_extreme_rank_pvalue_hand_example():
     assert up == pytest.approx(1 / 3)
 
 
+def _bands_by_definition(sims, alpha):
+    # DO (2005): ranks from a stable sort of each sign; q grows while at most
+    # floor(alpha S) simulations have an extreme rank below q + 1
+    n = sims.shape[0]
+    out = []
+    for sign in (1.0, -1.0):
+        vals = sign * sims
+        ranks = np.empty(vals.shape, dtype=np.int64)
+        for m in range(vals.shape[1]):
+            ranks[np.argsort(-vals[:, m], kind="stable"), m] = np.arange(n)
+        extreme = ranks.min(axis=1)
+        q = 0
+        while q + 1 < n and (extreme < q + 1).sum() <= math.floor(alpha * n + 1e-9):
+            q += 1
+        out.append(sign * np.sort(-vals, axis=0)[q] * -1.0)
+    return out[1], out[0]
+
+
+def _erl_by_definition(obs, sims):
+    allc = np.vstack([obs, sims])
+    res = []
+    for sign in (1.0, -1.0):
+        v = sign * allc
+        ranks = 1 + (v[None, :, :] > v[:, None, :]).sum(axis=1)  # 1 + larger values
+        vec = [tuple(sorted(r)) for r in ranks]
+        res.append(sum(x <= vec[0] for x in vec) / len(vec))
+    return tuple(res)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_bands_and_pvalues_equal_their_definitions(ties):
+    # the one-sort implementation against direct loops, with and without tied values
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        s, m = int(rng.integers(2, 40)), int(rng.integers(1, 9))
+        if ties:
+            sims = rng.integers(0, 4, (s, m)).astype(float)
+            obs = rng.integers(0, 4, m).astype(float)
+        else:
+            sims, obs = rng.random((s, m)), rng.random(m)
+        for alpha in (0.05, 0.25):
+            lower, upper = _global_bands(sims, alpha)
+            ref_lo, ref_up = _bands_by_definition(sims, alpha)
+            np.testing.assert_array_equal(lower, ref_lo)
+            np.testing.assert_array_equal(upper, ref_up)
+        assert _extreme_rank_pvalues(obs, sims) == pytest.approx(_erl_by_definition(
+            obs, sims), abs=1e-15)
+
+
 def test_gamma_psi_and_verdict_definitions():
     P = _peers()
     pts = pd.read_csv(P / "points.csv")

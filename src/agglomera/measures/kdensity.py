@@ -302,71 +302,87 @@ def _curves(sel, *, method, coords, w, grid, h, cutoff, delta, denom, geo, radiu
 # --------------------------------------------------------------------------- envelopes
 
 
-def _global_bands(sims: np.ndarray, alpha: float):
+def _sorted_columns(sims: np.ndarray):
+    """One stable ascending sort of every column, shared by the bands and p-values.
+
+    Returns the order, the sorted values and, at each sorted position, the first and
+    last positions of its tie group (equal values).
+    """
+    n = sims.shape[0]
+    order = np.argsort(sims, axis=0, kind="stable")
+    srt = np.take_along_axis(sims, order, axis=0)
+    pos = np.arange(n, dtype=np.int64)[:, None]
+    starts = np.ones(srt.shape, dtype=bool)
+    starts[1:] = srt[1:] != srt[:-1]
+    ends = np.ones(srt.shape, dtype=bool)
+    ends[:-1] = starts[1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=0)
+    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[::-1], axis=0)[::-1]
+    return order, srt, first, last
+
+
+def _unsort(order: np.ndarray, at_pos: np.ndarray) -> np.ndarray:
+    out = np.empty(at_pos.shape, dtype=at_pos.dtype)
+    np.put_along_axis(out, order, at_pos, axis=0)
+    return out
+
+
+def _global_bands(sims: np.ndarray, alpha: float, columns=None):
     """DO (2005, section 4) global bands: ``alpha`` of the simulated curves cross each.
 
-    Upper band at rank ``q`` (``q``-th largest value, 0-based) at every distance; a
-    simulation is above it somewhere iff its smallest rank over distances is ``< q``;
-    ``q`` is the largest rank with at most ``floor(alpha S)`` such simulations.
+    Upper band at rank ``q`` (``q``-th largest value, 0-based, ties in simulation
+    order) at every distance; a simulation is above it somewhere iff its smallest rank
+    over distances is ``< q``; ``q`` is the largest rank with at most
+    ``floor(alpha S)`` such simulations. Lower band likewise with the smallest values.
+    Both come from one stable sort of each column (``columns``: from
+    :func:`_sorted_columns`, computed if not given).
     """
     n_sim = sims.shape[0]
+    order, srt, first, last = columns if columns is not None else _sorted_columns(sims)
     allowed = math.floor(alpha * n_sim + 1e-9)
-    bands = []
-    for sign in (1.0, -1.0):
-        vals = sign * sims
-        order = np.argsort(-vals, axis=0, kind="stable")
-        ranks = np.empty_like(order)
-        np.put_along_axis(ranks, order, np.arange(n_sim)[:, None].repeat(
-            sims.shape[1], axis=1), axis=0)
-        extreme = np.sort(ranks.min(axis=1))
+    pos = np.arange(n_sim, dtype=np.int64)[:, None]
+    # rank in the decreasing order (ties keep simulation order), then in the increasing
+    rank_pos = {1.0: (n_sim - 1 - last) + (pos - first), -1.0: np.broadcast_to(pos, srt.shape)}
+    q_of = {}
+    for sign, rp in rank_pos.items():
+        extreme = np.sort(_unsort(order, np.ascontiguousarray(rp)).min(axis=1))
         # number of simulations with extreme rank < q is searchsorted(extreme, q)
-        q = 0
-        while q + 1 < n_sim and np.searchsorted(extreme, q + 1) <= allowed:
-            q += 1
-        sorted_desc = -np.sort(-vals, axis=0)
-        bands.append(sign * sorted_desc[q])
-    upper, lower = bands
+        ok = np.searchsorted(extreme, np.arange(1, n_sim)) <= allowed
+        q_of[sign] = int(np.argmin(ok)) if not ok.all() else n_sim - 1
+    upper = srt[n_sim - 1 - q_of[1.0]]
+    lower = srt[q_of[-1.0]]
     return lower, upper
 
 
-def _descending_ranks(v: np.ndarray) -> np.ndarray:
-    """Column-wise ranks, 1 = largest, ties sharing the best rank: 1 + #(larger values).
-
-    One stable sort of every column at once; in each column, the rank of a tie group is
-    its first position in the decreasing order + 1.
-    """
-    n = v.shape[0]
-    order = np.argsort(-v, axis=0, kind="stable")
-    desc = np.take_along_axis(v, order, axis=0)
-    pos = np.arange(n, dtype=np.int64)[:, None]
-    new = np.ones(desc.shape, dtype=bool)
-    new[1:] = desc[1:] != desc[:-1]
-    first = np.maximum.accumulate(np.where(new, pos, 0), axis=0)
-    ranks = np.empty(v.shape, dtype=np.int64)
-    np.put_along_axis(ranks, order, first + 1, axis=0)
-    return ranks
-
-
-def _extreme_rank_pvalues(obs: np.ndarray, sims: np.ndarray) -> tuple[float, float]:
+def _extreme_rank_pvalues(obs: np.ndarray, sims: np.ndarray,
+                          columns=None) -> tuple[float, float]:
     """Global Monte Carlo p-values by extreme rank length (Myllymaki et al. 2017).
 
     Among the ``S + 1`` curves (observed first), each curve's rank at every distance
-    (1 = largest; ties share the best rank); each curve's ranks sorted increasingly
-    form its rank vector, and a curve is at least as extreme as the observed one when
-    its rank vector is lexicographically <= the observed's. ``p`` = number of such
-    curves (the observed included) / (S + 1). Upper (localisation), then lower.
+    (1 = largest; ties share the best rank, i.e. 1 + the number of larger values);
+    each curve's ranks sorted increasingly form its rank vector, and a curve is at
+    least as extreme as the observed one when its rank vector is lexicographically <=
+    the observed's. ``p`` = number of such curves (the observed included) / (S + 1).
+    Upper (localisation), then lower. The ranks come from one stable sort of each
+    column of ``sims`` (``columns``, see :func:`_sorted_columns`).
     """
-    allc = np.vstack([obs[None, :], sims])
-    n = allc.shape[0]
+    n_sim = sims.shape[0]
+    order, srt, first, last = columns if columns is not None else _sorted_columns(sims)
     out = []
     for sign in (1.0, -1.0):
-        ranks = _descending_ranks(sign * allc)
+        if sign > 0:  # 1 + number of larger values
+            sim_rank = _unsort(order, n_sim - last) + (obs > sims)
+            obs_rank = 1 + (sims > obs).sum(axis=0)
+        else:  # 1 + number of smaller values
+            sim_rank = _unsort(order, first + 1) + (obs < sims)
+            obs_rank = 1 + (sims < obs).sum(axis=0)
+        ranks = np.vstack([obs_rank[None, :], sim_rank])
         vec = np.sort(ranks, axis=1)
         differs = vec != vec[0]
         any_diff = differs.any(axis=1)
-        first = np.argmax(differs, axis=1)
-        rows = np.arange(n)
-        smaller = vec[rows, first] < vec[0, first]
+        first_diff = np.argmax(differs, axis=1)
+        rows = np.arange(ranks.shape[0])
+        smaller = vec[rows, first_diff] < vec[0, first_diff]
         out.append(float(np.mean(~any_diff | smaller)))
     return out[0], out[1]
 
@@ -821,10 +837,11 @@ def duranton_overman(
         gamma = psi = p_loc = p_disp = np.nan
         verdict = "not tested"
         if simulations:
-            p_loc, p_disp = _extreme_rank_pvalues(obs, sims)
+            columns = _sorted_columns(sims)
+            p_loc, p_disp = _extreme_rank_pvalues(obs, sims, columns)
             bands["ll"][pos], bands["lu"][pos] = np.quantile(sims, [alpha, 1 - alpha],
                                                              axis=0)
-            bands["gl"][pos], bands["gu"][pos] = _global_bands(sims, alpha)
+            bands["gl"][pos], bands["gu"][pos] = _global_bands(sims, alpha, columns)
             gamma = _trapezoid(np.maximum(obs - bands["gu"][pos], 0.0), grid)
             psi = _trapezoid(np.maximum(bands["gl"][pos] - obs, 0.0), grid)
             if gamma > 0:

@@ -813,19 +813,24 @@ def duranton_overman(
         if method == "binned":  # one kernel matrix per industry
             n_bins = math.floor(cutoff / delta) + 2
             kw["kmat"] = _binned_kernel(grid, n_bins, delta, h)
-        obs = _curves(obs_sel, **kw)[0]
-        done += 1
-        if progress is not None:
-            progress(f"Kd {label}", done, total_steps)
         sims = np.empty((simulations, m))
         chunk = max(1, min(simulations, 2_000_000 // k)) if simulations else 1
-        for a in range(0, simulations, chunk):
+        obs = None
+        # the observed point set is row 0 of the first kernel call (one call less per
+        # industry; every row is computed independently, so the values are the same)
+        for a in range(0, max(simulations, 1), chunk):
             b = min(simulations, a + chunk)
-            sel = np.empty((b - a, k), dtype=np.int64)
+            lead = 1 if obs is None else 0
+            sel = np.empty((b - a + lead, k), dtype=np.int64)
+            if lead:
+                sel[0] = obs_sel[0]
             for s in range(b - a):
-                sel[s] = rng.choice(n_ref, size=k, replace=False)
-            sims[a:b] = _curves(sel, **kw)
-            done += b - a
+                sel[lead + s] = rng.choice(n_ref, size=k, replace=False)
+            cur = _curves(sel, **kw)
+            if lead:
+                obs = cur[0]
+            sims[a:b] = cur[lead:]
+            done += b - a + lead
             if progress is not None:
                 progress(f"Kd {label}", done, total_steps)
         if normalise == "within_max":

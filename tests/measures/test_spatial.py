@@ -165,13 +165,37 @@ def test_kernels_equal_numpy_twins():
     zr = z[::-1].copy()
     for a, permute_a in ((z, True), (z, False)):
         b = z if permute_a else zr  # univariate kernels take a is b
-        x = K.global_perm_numba(a, b, m.indptr, m.indices, m.data, 40, 2, permute_a)
-        y = K.global_perm_numpy(a, b, m.indptr, m.indices, m.data, 40, 2, permute_a)
-        np.testing.assert_array_equal(x, y)
+        # 40: one permutation per chunk; 600: full blocks of K._BLOCK permutations
+        # per pass over the links, and a partial last block
+        for perms in (40, 600):
+            x = K.global_perm_numba(
+                a, b, m.indptr, m.indices, m.data, perms, 2, permute_a
+            )
+            y = K.global_perm_numpy(
+                a, b, m.indptr, m.indices, m.data, perms, 2, permute_a
+            )
+            np.testing.assert_array_equal(x, y)
     np.testing.assert_array_equal(
         K.geary_perm_numba(z, m.indptr, m.indices, m.data, 40, 2),
         K.geary_perm_numpy(z, m.indptr, m.indices, m.data, 40, 2),
     )
+
+
+def test_local_kernel_paths_agree():
+    # The stamp-array path (small n) and the compare-and-buffer path (large n) draw
+    # the same ids; both equal the numpy twin, islands (k = 0) included.
+    rng = np.random.default_rng(5)
+    a = _lattice(6, 7)
+    a[0, :] = 0
+    a[:, 0] = 0
+    m = sp.csr_array(a / np.maximum(a.sum(axis=1, keepdims=True), 1))
+    z = rng.normal(size=42)
+    lag = m @ z
+    twin = K.local_perm_numpy(lag, z, m.indptr, m.indices, m.data, 83, 4)
+    for use_mark in (True, False):
+        got = K._local_perm_kernel(lag, z, m.indptr, m.data, 83, 4, use_mark)
+        for x, y in zip(got, twin, strict=True):
+            np.testing.assert_array_equal(x, y)
 
 
 def test_uniform_draws_are_uniform():

@@ -177,10 +177,18 @@ def _prepare(
     )
 
 
-def _s_terms(m: sp.csr_array) -> tuple[float, float, float]:
+def _sym(m: sp.csr_array) -> sp.csr_array:
+    """:math:`W + W'` (CSR), shared by :func:`_s_terms` and :func:`_upper`."""
+    return sp.csr_array(m + m.T)
+
+
+def _s_terms(
+    m: sp.csr_array, t: sp.csr_array | None = None
+) -> tuple[float, float, float]:
     s0 = float(m.sum())
-    t = m + m.T
-    s1 = float(0.5 * (t.multiply(t)).sum())
+    if t is None:
+        t = _sym(m)
+    s1 = float(0.5 * (t.data * t.data).sum())
     s2 = float(
         (
             (np.asarray(m.sum(axis=1)).ravel() + np.asarray(m.sum(axis=0)).ravel()) ** 2
@@ -189,13 +197,21 @@ def _s_terms(m: sp.csr_array) -> tuple[float, float, float]:
     return s0, s1, s2
 
 
-def _upper(m: sp.csr_array) -> sp.csr_array:
+def _upper(m: sp.csr_array, t: sp.csr_array | None = None) -> sp.csr_array:
     """Upper triangle of W + W': the symmetric cross-products
     :math:`\\sum_{ij} w_{ij} a_i a_j = \\sum_{i<j} (w_{ij}+w_{ji}) a_i a_j` with about half
     the links, used by the total-permutation kernels."""
-    u = sp.csr_array(sp.triu(m + m.T, k=1, format="csr"))
-    u.sort_indices()
-    return u
+    if t is None:
+        t = _sym(m)
+    t.sort_indices()
+    n = t.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(t.indptr))
+    keep = t.indices > rows
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+    return sp.csr_array(
+        (t.data[keep], t.indices[keep].astype(np.int64), indptr), shape=t.shape
+    )
 
 
 def _p_normal(z: float | np.ndarray, alternative: str):
@@ -437,7 +453,8 @@ def morans_i(
     zz = float(z @ z)
     if zz == 0:
         raise SchemaError("values are constant; Moran's I is undefined.")
-    s0, s1, s2 = _s_terms(m)
+    sym = _sym(m)
+    s0, s1, s2 = _s_terms(m, sym)
     if s0 == 0:
         raise SchemaError("the weights have no links.")
     num = float(z @ (m @ z))
@@ -456,7 +473,7 @@ def morans_i(
     p = prr
     zp = np.nan
     if permutations:
-        u = _upper(m)
+        u = _upper(m, sym)
         cross = _k.global_perm_numba(
             z, z, u.indptr, u.indices, u.data, int(permutations), _seed(seed), True
         )
@@ -568,7 +585,8 @@ def gearys_c(
     zz = float(z @ z)
     if zz == 0:
         raise SchemaError("values are constant; Geary's C is undefined.")
-    s0, s1, s2 = _s_terms(m)
+    sym = _sym(m)
+    s0, s1, s2 = _s_terms(m, sym)
     if s0 == 0:
         raise SchemaError("the weights have no links.")
     coo = m.tocoo()
@@ -591,7 +609,7 @@ def gearys_c(
     p = prr
     zp = np.nan
     if permutations:
-        u = _upper(m)
+        u = _upper(m, sym)
         tot = _k.geary_perm_numba(
             y - y.mean(), u.indptr, u.indices, u.data, int(permutations), _seed(seed)
         )
@@ -702,7 +720,8 @@ def getis_ord_g(
         raise SchemaError("General G needs non-negative values; got negative values.")
     m = pr.w.transformed(transform)
     n = len(y)
-    s0, s1, s2 = _s_terms(m)
+    sym = _sym(m)
+    s0, s1, s2 = _s_terms(m, sym)
     if s0 == 0:
         raise SchemaError("the weights have no links.")
     sy, sy2, sy3, sy4 = (float((y**p).sum()) for p in (1, 2, 3, 4))
@@ -728,7 +747,7 @@ def getis_ord_g(
     p = pn
     zp = np.nan
     if permutations:
-        u = _upper(m)
+        u = _upper(m, sym)
         cross = _k.global_perm_numba(
             y, y, u.indptr, u.indices, u.data, int(permutations), _seed(seed), True
         )

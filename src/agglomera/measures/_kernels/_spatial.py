@@ -15,6 +15,12 @@ depend on the number of threads or on the order in which sites are processed.
 * Each splitmix64 output (Steele, Lea & Flood 2014) gives two 32-bit draws, the high
   half first.
 
+Speed without changing any draw: the hot loops keep the generator state in local
+variables (``_draw``); the conditional kernel detects Floyd's duplicates with a stamp
+array for n <= 65,536 and otherwise prefetches each drawn value before gathering; the
+total-permutation kernels shuffle blocks of 8 permutations and sum their
+cross-products in one pass over the links.
+
 References: Steele, G. L., Lea, D., & Flood, C. H. (2014). Fast splittable
 pseudorandom number generators. OOPSLA 2014, 453-472. doi:10.1145/2660193.2660195.
 Lemire, D. (2019). Fast random integer generation in an interval. ACM Transactions on
@@ -26,13 +32,36 @@ R. W. (1987). Programming pearls: a sample of brilliance. Communications of the 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Hint the CPU to load ``arr[idx]`` into cache (``llvm.prefetch``, read, high
+    locality); no effect on results."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [i8p, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @njit(cache=True, inline="always")
@@ -77,16 +106,54 @@ def _uniform_int(rs, m):
     return np.int64(prod >> np.uint64(32))
 
 
-@njit(parallel=True, cache=True)
-def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed):
-    """Conditional permutation counts for statistics monotone in a site's lag.
+@njit(cache=True, inline="always")
+def _draw(state, spare, has, m):
+    # Scalar form of ``_uniform_int`` for the hot loops: the generator state lives in
+    # local variables (registers) instead of a 3-element array. Returns
+    # (value in [0, m), state, spare, has). Same draws as ``_next32``/``_uniform_int``.
+    mm = np.uint64(m)
+    if has:
+        r = spare
+        has = False
+    else:
+        state = state + _GOLDEN
+        out = _mix(state)
+        spare = out & _MASK32
+        r = out >> np.uint64(32)
+        has = True
+    prod = r * mm
+    low = prod & _MASK32
+    if low < mm:
+        t = (_TWO32 - mm) % mm
+        while low < t:
+            if has:
+                r = spare
+                has = False
+            else:
+                state = state + _GOLDEN
+                out = _mix(state)
+                spare = out & _MASK32
+                r = out >> np.uint64(32)
+                has = True
+            prod = r * mm
+            low = prod & _MASK32
+    return np.int64(prod >> np.uint64(32)), state, spare, has
 
-    For each site i the observed lag is ``focal_lag[i]`` = sum_j w_ij b_j over its
-    neighbours (self excluded). Each permutation replaces the neighbours' values by
-    k_i values drawn without replacement from the other n - 1 sites. Returns
-    (n_ge, n_le, sum, sum_sq): counts of permuted lags >= / <= the observed lag
-    (with a relative tolerance of 1e-12 for ties) and the first two moments.
-    """
+
+# Up to this many sites the conditional-permutation kernel marks drawn ids in an
+# n-sized stamp array (one load per draw for Floyd's duplicate check, the array stays
+# in cache). Above it, a 64-bit filter of the permutation's ids decides whether to
+# compare with the ids already drawn, and a site's ids are drawn (each value
+# prefetched) before its values are gathered. Both paths draw the same ids, so the
+# results do not depend on the path (tested).
+_MARK_MAX_N = 1 << 16
+
+# Permutations per pass over the links in the total-permutation kernels.
+_BLOCK = 8
+
+
+@njit(parallel=True, cache=True)
+def _local_perm_kernel(focal_lag, b, indptr, weights, permutations, seed, use_mark):
     n = indptr.shape[0] - 1
     n_ge = np.zeros(n, dtype=np.int64)
     n_le = np.zeros(n, dtype=np.int64)
@@ -97,62 +164,121 @@ def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed)
     for i in range(n):
         kmax = max(kmax, indptr[i + 1] - indptr[i])
     # Sites are processed in a fixed number of chunks (independent of the thread
-    # count); each chunk reuses one buffer of drawn ids. A site's ids are drawn first
-    # and its values gathered afterwards, so that the gathers (cache misses for large
-    # n) do not wait on the random-number chain.
-    n_chunks = min(n, 1024)
+    # count); each chunk reuses its buffers.
+    n_chunks = min(n, 64 if use_mark else 1024)
+    m = n - 1
     for c in prange(n_chunks):
         lo = c * n // n_chunks
         hi = (c + 1) * n // n_chunks
-        buf = np.empty(max(permutations * kmax, 1), dtype=np.int64)
         chosen = np.empty(max(kmax, 1), dtype=np.int64)
-        rs = np.empty(3, dtype=np.uint64)
-        m = n - 1
+        wk = np.empty(max(kmax, 1))
+        mark = np.zeros(n if use_mark else 1, dtype=np.int64)
+        buf = np.empty(1 if use_mark else max(permutations * kmax, 1), dtype=np.int64)
+        stamp = 0
         for i in range(lo, hi):
             start = indptr[i]
             k = indptr[i + 1] - start
             if k == 0:
                 continue
+            for s in range(k):
+                wk[s] = weights[start + s]
             obs = focal_lag[i]
             tol = 1e-12 * max(abs(obs), 1e-300)
-            rs[0] = _stream_start(useed, i)
-            rs[1] = 0
-            rs[2] = 0
-            for p in range(permutations):
-                # Floyd: k distinct values out of 0..m-1
-                for s in range(k):
-                    j = m - k + s
-                    t = _uniform_int(rs, j + 1)
-                    dup = False
-                    for q in range(s):
-                        if chosen[q] == t:
-                            dup = True
-                            break
-                    chosen[s] = j if dup else t
-                base = p * k
-                for s in range(k):
-                    idx = chosen[s]
-                    buf[base + s] = idx + 1 if idx >= i else idx
+            lo_t = obs - tol
+            hi_t = obs + tol
+            state = _stream_start(useed, i)
+            spare = np.uint64(0)
+            has = False
             ge = 0
             le = 0
             a1 = 0.0
             a2 = 0.0
-            for p in range(permutations):
-                base = p * k
-                lag = 0.0
-                for s in range(k):
-                    lag += weights[start + s] * b[buf[base + s]]
-                if lag >= obs - tol:
-                    ge += 1
-                if lag <= obs + tol:
-                    le += 1
-                a1 += lag
-                a2 += lag * lag
+            if use_mark:
+                # Floyd with a stamp array; the lag is summed as the ids are drawn.
+                for p in range(permutations):
+                    stamp += 1
+                    for s in range(k):
+                        j = m - k + s
+                        t, state, spare, has = _draw(state, spare, has, j + 1)
+                        if mark[t] == stamp:
+                            t = j
+                        mark[t] = stamp
+                        chosen[s] = t
+                    lag = 0.0
+                    for s in range(k):
+                        idx = chosen[s]
+                        if idx >= i:
+                            idx += 1
+                        lag += wk[s] * b[idx]
+                    if lag >= lo_t:
+                        ge += 1
+                    if lag <= hi_t:
+                        le += 1
+                    a1 += lag
+                    a2 += lag * lag
+            else:
+                # All of the site's ids first (each value prefetched as its id is
+                # drawn), then the gathers, which then find the values in cache.
+                for p in range(permutations):
+                    # A 64-bit filter of the ids drawn so far: the compares run only
+                    # when t's bit is already set (a possible duplicate).
+                    seen = np.uint64(0)
+                    for s in range(k):
+                        j = m - k + s
+                        t, state, spare, has = _draw(state, spare, has, j + 1)
+                        bit = np.uint64(1) << (
+                            (np.uint64(t) * _GOLDEN) >> np.uint64(58)
+                        )
+                        if seen & bit:
+                            for q in range(s):
+                                if chosen[q] == t:
+                                    t = j
+                                    bit = np.uint64(1) << (
+                                        (np.uint64(t) * _GOLDEN) >> np.uint64(58)
+                                    )
+                                    break
+                        seen |= bit
+                        chosen[s] = t
+                    base = p * k
+                    for s in range(k):
+                        idx = chosen[s]
+                        if idx >= i:
+                            idx += 1
+                        buf[base + s] = idx
+                        # the value is fetched while the next ids are drawn
+                        _prefetch(b, idx)
+                for p in range(permutations):
+                    base = p * k
+                    lag = 0.0
+                    for s in range(k):
+                        lag += wk[s] * b[buf[base + s]]
+                    if lag >= lo_t:
+                        ge += 1
+                    if lag <= hi_t:
+                        le += 1
+                    a1 += lag
+                    a2 += lag * lag
             n_ge[i] = ge
             n_le[i] = le
             s1[i] = a1
             s2[i] = a2
     return n_ge, n_le, s1, s2
+
+
+def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed):
+    """Conditional permutation counts for statistics monotone in a site's lag.
+
+    For each site i the observed lag is ``focal_lag[i]`` = sum_j w_ij b_j over its
+    neighbours (self excluded). Each permutation replaces the neighbours' values by
+    k_i values drawn without replacement from the other n - 1 sites. Returns
+    (n_ge, n_le, sum, sum_sq): counts of permuted lags >= / <= the observed lag
+    (with a relative tolerance of 1e-12 for ties) and the first two moments.
+    ``indices`` is not read (the neighbours' own values are replaced).
+    """
+    n = indptr.shape[0] - 1
+    return _local_perm_kernel(
+        focal_lag, b, indptr, weights, permutations, seed, n <= _MARK_MAX_N
+    )
 
 
 def _np_mix(z):
@@ -252,27 +378,49 @@ def global_perm_numba(a, b, indptr, indices, weights, permutations, seed, permut
     n = indptr.shape[0] - 1
     out = np.empty(permutations)
     useed = np.uint64(seed)
-    for p in prange(permutations):
-        bp = b.copy()
-        rs = np.empty(3, dtype=np.uint64)
-        rs[0] = _stream_start(useed, p)
-        rs[1] = 0
-        rs[2] = 0
-        for i in range(n - 1, 0, -1):
-            j = _uniform_int(rs, i + 1)
-            tmp = bp[i]
-            bp[i] = bp[j]
-            bp[j] = tmp
-        total = 0.0
-        for i in range(n):
-            lag = 0.0
-            for q in range(indptr[i], indptr[i + 1]):
-                lag += weights[q] * bp[indices[q]]
-            if permute_a:
-                total += bp[i] * lag
-            else:
-                total += a[i] * lag
-        out[p] = total
+    # Permutations in a fixed number of chunks (independent of the thread count).
+    # Within a chunk, blocks of _BLOCK permutations are shuffled into reused buffers
+    # and the cross-products of the whole block come from one pass over the links
+    # (the link arrays are read once per block instead of once per permutation; each
+    # permutation's sums keep the order of the single-permutation loop).
+    n_chunks = min(permutations, 64)
+    for c in prange(n_chunks):
+        lo = c * permutations // n_chunks
+        hi = (c + 1) * permutations // n_chunks
+        bp = np.empty((_BLOCK, n))
+        lag = np.empty(_BLOCK)
+        total = np.empty(_BLOCK)
+        for p0 in range(lo, hi, _BLOCK):
+            nb = min(_BLOCK, hi - p0)
+            for r in range(nb):
+                row = bp[r]
+                row[:] = b
+                state = _stream_start(useed, p0 + r)
+                spare = np.uint64(0)
+                has = False
+                for i in range(n - 1, 0, -1):
+                    j, state, spare, has = _draw(state, spare, has, i + 1)
+                    tmp = row[i]
+                    row[i] = row[j]
+                    row[j] = tmp
+                total[r] = 0.0
+            for i in range(n):
+                for r in range(nb):
+                    lag[r] = 0.0
+                for q in range(indptr[i], indptr[i + 1]):
+                    w = weights[q]
+                    col = indices[q]
+                    for r in range(nb):
+                        lag[r] += w * bp[r, col]
+                if permute_a:
+                    for r in range(nb):
+                        total[r] += bp[r, i] * lag[r]
+                else:
+                    ai = a[i]
+                    for r in range(nb):
+                        total[r] += ai * lag[r]
+            for r in range(nb):
+                out[p0 + r] = total[r]
     return out
 
 
@@ -305,24 +453,28 @@ def geary_perm_numba(z, indptr, indices, weights, permutations, seed):
     n = indptr.shape[0] - 1
     out = np.empty(permutations)
     useed = np.uint64(seed)
-    for p in prange(permutations):
-        zp = z.copy()
-        rs = np.empty(3, dtype=np.uint64)
-        rs[0] = _stream_start(useed, p)
-        rs[1] = 0
-        rs[2] = 0
-        for i in range(n - 1, 0, -1):
-            j = _uniform_int(rs, i + 1)
-            tmp = zp[i]
-            zp[i] = zp[j]
-            zp[j] = tmp
-        total = 0.0
-        for i in range(n):
-            zi = zp[i]
-            for q in range(indptr[i], indptr[i + 1]):
-                d = zi - zp[indices[q]]
-                total += weights[q] * d * d
-        out[p] = total
+    n_chunks = min(permutations, 64)
+    for c in prange(n_chunks):
+        lo = c * permutations // n_chunks
+        hi = (c + 1) * permutations // n_chunks
+        zp = np.empty(n)
+        for p in range(lo, hi):
+            zp[:] = z
+            state = _stream_start(useed, p)
+            spare = np.uint64(0)
+            has = False
+            for i in range(n - 1, 0, -1):
+                j, state, spare, has = _draw(state, spare, has, i + 1)
+                tmp = zp[i]
+                zp[i] = zp[j]
+                zp[j] = tmp
+            total = 0.0
+            for i in range(n):
+                zi = zp[i]
+                for q in range(indptr[i], indptr[i + 1]):
+                    d = zi - zp[indices[q]]
+                    total += weights[q] * d * d
+            out[p] = total
     return out
 
 

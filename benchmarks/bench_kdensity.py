@@ -38,7 +38,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _machine import describe
+from _machine import describe, write_section
 
 CITIES = [  # lon, lat, relative size
     (123.43, 41.80, 9), (121.61, 38.91, 8), (125.32, 43.82, 8), (126.63, 45.75, 9),
@@ -263,18 +263,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        path = ROOT / "BENCHMARKS.md"
-        text = path.read_text(encoding="utf-8")
-        start, end = "<!-- bench_kdensity:start -->", "<!-- bench_kdensity:end -->"
-        if start in text:
-            a = text.index(start)
-            b = text.index(end) + len(end)
-            text = text[:a] + section + text[b:]
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        path.write_text(text, encoding="utf-8")
-        print(f"updated {path}")
-
+        print(f"updated {write_section('bench_kdensity', section)}")
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _machine import describe
+from _machine import describe, write_section
 
 from agglomera.measures import local_morans, morans_i
 from agglomera.measures.spatial_weights import as_weights
@@ -242,18 +242,7 @@ def main() -> None:
     print(section)
     if args.quick:
         return
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8")
-    start, end = "<!-- bench_spatial:start -->", "<!-- bench_spatial:end -->"
-    if start in text:
-        a = text.index(start)
-        b = text.index(end) + len(end)
-        text = text[:a] + section + text[b:]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
-    print(f"updated {path}")
-
+    print(f"updated {write_section('bench_spatial', section)}")
 
 if __name__ == "__main__":
     main()

@@ -15,18 +15,23 @@ from hypothesis import strategies as st
 
 from agglomera.errors import SchemaError
 from agglomera.measures import duranton_overman, marcon_puech_m
-from agglomera.measures._kernels._kdensity import (
+from agglomera.measures._kernels._kdensity import (  # noqa: I001
     banded_kde_numba,
     banded_kde_numpy,
     pair_distance_list_numba,
     pair_distance_list_numpy,
+    draw_sets_numba,
+    draw_sets_numpy,
+    log_node_table,
     pair_histogram_numba,
     pair_histogram_numpy,
 )
+from agglomera.measures import kdensity as kdensity_module
 from agglomera.measures.kdensity import (
     EARTH_RADIUS_KM,
     _extreme_rank_pvalues,
     _global_bands,
+    _sites,
 )
 
 HERE = Path(__file__).resolve().parents[1]
@@ -219,33 +224,117 @@ def test_envelope_agrees_with_dbmss_within_monte_carlo_error(weighted, name):
 # ----------------------------------------------------------------- kernels
 
 
-@pytest.mark.parametrize("geo", [False, True])
-def test_pair_histogram_numba_equals_numpy_twin(geo):
-    rng = np.random.default_rng(1)
-    n = 300
+def _kernel_case(geo, n=400, seed=1):
+    """Sites sorted for the pair kernel, with two coincident sites (ids a, b)."""
+    rng = np.random.default_rng(seed)
     if geo:
         lon, lat = np.radians(rng.uniform(120, 135, n)), np.radians(rng.uniform(38, 53, n))
         coords = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon),
                                   np.sin(lat)])
         cutoff, bw = 500.0, 2.0
+        strip = 2 * math.sin(400 / (2 * EARTH_RADIUS_KM)) / 4
     else:
         coords = np.column_stack([rng.uniform(0, 100, n), rng.uniform(0, 60, n),
                                   np.zeros(n)])
         cutoff, bw = 30.0, 0.1
-    sel = np.stack([rng.choice(n, 80, replace=False) for _ in range(7)]).astype(np.int64)
-    w = rng.uniform(1, 10, 80)
-    n_bins = int(cutoff / bw) + 2
-    a = pair_histogram_numba(coords, sel, w, bw, n_bins, cutoff, geo, EARTH_RADIUS_KM)
-    b = pair_histogram_numpy(coords, sel, w, bw, n_bins, cutoff, geo, EARTH_RADIUS_KM)
-    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
-    assert a.sum() > 0
+        strip = 25 / 4
+    coords[5] = coords[6]
+    xyz, strips, new_pos = _sites(coords, 0, geo, strip)
+    return xyz, strips, strip, new_pos[[5, 6]], cutoff, bw
+
+
+def _path_args(path, cutoff, bw, geo):
+    if path == "direct":
+        return (0, 0, 0, 0.0, np.zeros(0, np.int64), np.zeros(0)), math.floor(cutoff / bw) + 2
+    t = log_node_table(cutoff, bw, geo, EARTH_RADIUS_KM)
+    return (t["n_nodes"], t["key0"], t["shift"], t["dump"], t["node_bin"],
+            t["node_frac"]), t["n_bins"]
+
+
+@pytest.mark.parametrize("geo", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("path", ["direct", "two-stage"])
+def test_pair_histogram_numba_equals_numpy_twin(geo, weighted, path):
+    xyz, strips, width, dup, cutoff, bw = _kernel_case(geo)
+    n, k = xyz.shape[0], 120
+    w = np.random.default_rng(2).uniform(1, 10, k)
+    sel, wsel = draw_sets_numba(n, k, 77, 0, 6, w, weighted, 2)
+    others = np.setdiff1d(np.arange(n), dup)[:k - 2]
+    sel[0] = np.sort(np.r_[dup, others])  # a set with two points at the same site
+    args, n_bins = _path_args(path, cutoff, bw, geo)
+    a = pair_histogram_numba(xyz, strips, width, sel, wsel, bw, n_bins, cutoff, geo,
+                             EARTH_RADIUS_KM, *args)
+    b = pair_histogram_numpy(xyz, strips, width, sel, wsel, bw, n_bins, cutoff, geo,
+                             EARTH_RADIUS_KM, *args)
+    if weighted:
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+    else:  # integer counts and fractions in fixed point: equal to rounding of f / 2**Q
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert a[0, 0] > 0  # the coincident pair is at distance 0
     # every pair within the cutoff is counted once, with its full weight
+    iu = np.triu_indices(k, 1)
     for s in range(sel.shape[0]):
-        p = coords[sel[s]]
-        iu = np.triu_indices(80, 1)
+        p = xyz[sel[s]]
         c = np.linalg.norm(p[iu[0]] - p[iu[1]], axis=1)
         d = 2 * EARTH_RADIUS_KM * np.arcsin(c / 2) if geo else c
-        assert a[s].sum() == pytest.approx((w[iu[0]] * w[iu[1]])[d <= cutoff].sum())
+        ww = wsel[s][iu[0]] * wsel[s][iu[1]] if weighted else np.ones(c.size)
+        assert a[s].sum() == pytest.approx(ww[d <= cutoff].sum(), rel=1e-12)
+
+
+def test_draw_sets_twin_and_independent_of_threads_and_chunks():
+    w = np.arange(1.0, 8.0)
+    a, wa = draw_sets_numba(50, 7, 123, 10, 20, w, True, 1)
+    b, wb = draw_sets_numba(50, 7, 123, 10, 20, w, True, 4)
+    c, wc = draw_sets_numba(50, 7, 123, 15, 5, w, True, 3)  # rows 15..19 alone
+    d, wd = draw_sets_numpy(50, 7, 123, 10, 20, w, True)
+    for x, y in ((a, b), (a, d), (wa, wb), (wa, wd)):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a[5:10], c)
+    np.testing.assert_array_equal(wa[5:10], wc)
+    assert np.all(np.diff(a, axis=1) > 0) and a.min() >= 0 and a.max() < 50
+    np.testing.assert_array_equal(np.sort(wa, axis=1), np.tile(w, (20, 1)))
+    # the dense path (bitmap scan) and the sparse path (sort) give sorted distinct ids
+    big, _ = draw_sets_numba(100_000, 50, 5, 0, 3, np.ones(50), False, 2)
+    assert np.all(np.diff(big, axis=1) > 0) and big.max() < 100_000
+
+
+def test_draw_sets_uniform_over_subsets_and_weight_orders():
+    # all 10 subsets of 2 out of 5 equally likely, and both orders of the weights
+    from scipy.stats import chisquare
+
+    sel, wsel = draw_sets_numba(5, 2, 9, 0, 20_000, np.array([1.0, 2.0]), True, 2)
+    codes = sel[:, 0] * 5 + sel[:, 1]
+    _, counts = np.unique(codes, return_counts=True)
+    assert counts.size == 10
+    assert chisquare(counts).pvalue > 1e-3
+    first_is_one = (wsel[:, 0] == 1.0).mean()
+    assert abs(first_is_one - 0.5) < 4 * math.sqrt(0.25 / 20_000)
+    # sparse draws from a large population: inclusion frequencies flat
+    sel, _ = draw_sets_numba(1_000, 30, 4, 0, 4_000, np.ones(30), False, 2)
+    freq = np.bincount(sel.ravel(), minlength=1_000)
+    assert chisquare(freq).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("geo", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_two_stage_binning_within_its_bound(geo, weighted, monkeypatch):
+    df = _frame(120, seed=21, geo=geo)
+    coords = {"lon": "lon", "lat": "lat"} if geo else {"x": "x", "y": "y"}
+    kw = {**coords, "weight": "emp" if weighted else None,
+          "bandwidth": 40.0 if geo else 1.5, "simulations": 0, "n_distances": 61}
+    exact = duranton_overman(df, method="exact", **kw)
+    direct = duranton_overman(df, **kw)
+    monkeypatch.setattr(kdensity_module, "LOG_MIN_PAIRS_PER_NODE", 0)
+    two = duranton_overman(df, **kw)
+    bound = two.summary["binning_error_bound"]
+    assert (bound > direct.summary["binning_error_bound"]).all()
+    for lab in ("a", "b"):
+        err = np.abs(two.kd.loc[lab].to_numpy() - exact.kd.loc[lab].to_numpy()).max()
+        assert err <= bound.loc[lab]
+        assert bound.loc[lab] < 2e-3 * exact.kd.loc[lab].max()
+    # the two paths agree within the sum of their bounds
+    gap = np.abs(two.kd.to_numpy() - direct.kd.to_numpy()).max()
+    assert gap <= (bound + direct.summary["binning_error_bound"]).max()
 
 
 def test_other_kernels_equal_numpy_twins():

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -21,9 +22,13 @@ from agglomera.errors import SchemaError
 from agglomera.measures._input import check_choice
 from agglomera.measures._kernels._kdensity import (
     banded_kde_numba,
+    LOG_FRACTION_BITS,
+    draw_sets_numba,
+    log_node_table,
     pair_distance_list_numba,
     pair_distances_numpy,
     pair_histogram_numba,
+    quantum_bits,
 )
 
 __all__ = ["KdResult", "MResult", "duranton_overman", "marcon_puech_m"]
@@ -36,6 +41,17 @@ PAIR_SAMPLE_LIMIT = 2_000_000
 #: Kernel support used for pruning: the Gaussian beyond 8 bandwidths is < 1.3e-14 of its
 #: peak, so pairs further than ``max_distance + 8 h`` are not enumerated.
 KERNEL_REACH = 8.0
+
+#: Strips per largest distance of interest in the pair kernel (see _kernels/_kdensity).
+STRIPS_PER_MAX_DISTANCE = 4
+
+#: Largest industry (points per set) the pair kernel's packed counters allow.
+MAX_SET_SIZE = 1 << 22
+
+#: The two-stage binning (see _kernels/_kdensity.py) is used when a point set has at
+#: least this many pairs per node of its table (below, the nodes cost more than the
+#: pairs save).
+LOG_MIN_PAIRS_PER_NODE = 20
 
 Progress = Callable[[str, "int | None", "int | None"], None]
 
@@ -278,18 +294,118 @@ def _dbmss_curve(d, ww, grid, h, rmax):
     return np.interp(grid, x, y, left=np.nan, right=np.nan)
 
 
-def _curves(sel, *, method, coords, w, grid, h, cutoff, delta, denom, geo, radius,
-            max_d, kmat=None):
-    """Kd curves (rows of ``sel`` x grid) of the point sets ``coords[sel[s]]``."""
+def _sites(coords, offset, geo, strip_chord):
+    """Sites sorted for the pair kernel: (coords, strip numbers, new position of each
+    old row).
+
+    Geographic unit vectors are first rotated so that the sites' mean direction is the
+    third axis (distances are unchanged; the first two coordinates are then close to a
+    map of the region, which is what the strips prune on). The first coordinate is the
+    wider of the two. The reference sites (rows ``< offset`` when a reference
+    population was given) and the points are sorted separately, each by strip (bands
+    of ``strip_chord`` in the second coordinate) then by the first coordinate, so that
+    uniformly drawn reference positions stay uniform draws of reference sites.
+    """
+    if geo:
+        m = coords.mean(axis=0)
+        norm = float(np.linalg.norm(m))
+        if norm > 1e-9:
+            c = m / norm
+            helper = np.eye(3)[int(np.argmin(np.abs(c)))]
+            e1 = np.cross(helper, c)
+            e1 /= np.linalg.norm(e1)
+            e2 = np.cross(c, e1)
+            coords = coords @ np.column_stack([e1, e2, c])
+    spread = coords[:, :2].max(axis=0) - coords[:, :2].min(axis=0)
+    if spread[1] > spread[0]:
+        coords = coords[:, [1, 0, 2]]
+    coords = np.ascontiguousarray(coords)
+    strip = np.floor((coords[:, 1] - coords[:, 1].min()) / strip_chord).astype(np.int64)
+    order = np.empty(coords.shape[0], dtype=np.int64)
+    for lo, hi in ((0, offset), (offset, coords.shape[0])):
+        if hi > lo:
+            order[lo:hi] = lo + np.lexsort((coords[lo:hi, 0], strip[lo:hi]))
+    new_pos = np.empty_like(order)
+    new_pos[order] = np.arange(order.size)
+    return np.ascontiguousarray(coords[order]), strip[order], new_pos
+
+
+_PHI0 = 1.0 / math.sqrt(2.0 * math.pi)  # phi(0)
+_PHI1 = math.exp(-0.5) / math.sqrt(2.0 * math.pi)  # phi(1) = max |phi'|
+
+
+def _binning(cutoff, delta, h, geo, radius, k):
+    """How the pairs of a k-point set are binned, and the error bound of the result.
+
+    Returns ``{"n_bins", "args", "bound", "path"}``: ``args`` are the kernel's
+    node-table arguments (``n_nodes = 0``: direct path). The bound on
+    ``|binned - exact|`` per unit pair weight, with ``K(r, d) = (phi((r - d)/h) +
+    phi((r + d)/h)) / h``, ``|d2K/dd2| <= 2 phi(0) / h^3`` and ``|dK/dd| <= 2 phi(1) /
+    h^2``:
+
+    * linear binning on bins of width delta: ``delta^2 / 8 * 2 phi(0) / h^3`` (both
+      paths; on the two-stage path it is the nodes that are binned so);
+    * direct path: the rounding of positions to 2**-(Q+1) bins,
+      ``delta 2**-(Q+1) * 2 phi(1) / h^2``;
+    * two-stage path: linear interpolation in the squared chord ``u`` between nodes
+      ``u_j`` and ``u_j + du_j`` of ``g(u) = K(r, D(u))``, ``du_j^2 / 8 * max |g''|``
+      with ``g'' = K_dd D'^2 + K_d D''`` evaluated at the node (where ``D'`` and
+      ``|D''|`` are largest), and the rounding of the fraction, ``D'(u_j) du_j
+      2**-(F+1) * 2 phi(1) / h^2``; the largest over the nodes within the cutoff.
+    """
+    k2 = 2.0 * _PHI0 / h ** 3
+    k1 = 2.0 * _PHI1 / h ** 2
+    base = delta ** 2 / 8.0 * k2
+    n_direct = math.floor(cutoff / delta) + 2
+    table = None
+    if k * (k - 1) / 2 >= LOG_MIN_PAIRS_PER_NODE * 4096:  # cheap pre-check
+        table = log_node_table(cutoff, delta, geo, radius)
+        if k * (k - 1) / 2 < LOG_MIN_PAIRS_PER_NODE * table["n_nodes"]:
+            table = None
+    if table is None:
+        try:
+            qbits = quantum_bits(n_direct)
+        except ValueError as exc:
+            raise SchemaError(f"{exc} (bin_width={delta!r})") from None
+        bound = base + k1 * delta * 2.0 ** -(qbits + 1)
+        return {"n_bins": n_direct, "bound": bound, "path": "direct",
+                "args": (0, 0, 0, 0.0, np.zeros(0, np.int64), np.zeros(0))}
+    u = table["u"]
+    du = np.diff(u)
+    uj = u[:-1]
+    if geo:
+        s = np.sqrt(uj) / 2.0
+        d1 = radius / (4.0 * s * np.sqrt(1.0 - s * s))
+        d2 = radius * np.abs(1.0 - 2.0 * s * s) / (32.0 * s ** 3 * (1.0 - s * s) ** 1.5)
+    else:
+        d1 = 1.0 / (2.0 * np.sqrt(uj))
+        d2 = 1.0 / (4.0 * uj ** 1.5)
+    stage1 = du ** 2 / 8.0 * (k2 * d1 ** 2 + k1 * d2)
+    quant = k1 * d1 * du * 2.0 ** -(LOG_FRACTION_BITS + 1)
+    bound = base + float(np.max(stage1 + quant))
+    args = (table["n_nodes"], table["key0"], table["shift"], table["dump"],
+            table["node_bin"], table["node_frac"])
+    return {"n_bins": table["n_bins"], "bound": bound, "path": "two-stage",
+            "args": args}
+
+
+def _curves(sel, wsel, *, method, coords, strip, strip_width, grid, h, cutoff, delta,
+            denom, geo, radius, max_d, binning=None, kmat=None):
+    """Kd curves (rows of ``sel`` x grid) of the point sets ``coords[sel[s]]`` with
+    weights ``wsel[s]`` (no columns: unit weights)."""
     if method == "binned":
-        n_bins = math.floor(cutoff / delta) + 2
-        hist = pair_histogram_numba(coords, sel, w, delta, n_bins, cutoff, geo, radius)
+        if binning is None:
+            binning = _binning(cutoff, delta, h, geo, radius, sel.shape[1])
+        n_bins = binning["n_bins"]
+        hist = pair_histogram_numba(coords, strip, strip_width, sel, wsel, delta, n_bins,
+                                    cutoff, geo, radius, *binning["args"])
         if kmat is None:
             kmat = _binned_kernel(grid, n_bins, delta, h)
         return banded_kde_numba(hist, kmat[0], kmat[1]) / denom
     out = np.empty((sel.shape[0], grid.size))
     for s in range(sel.shape[0]):
         pts = coords[sel[s]]
+        w = wsel[s] if wsel.shape[1] else np.ones(sel.shape[1])
         if method == "exact":
             d, i, j = _pairs_within(pts, geo, radius, cutoff)
             out[s] = _exact_curve(d, w[i] * w[j], grid, h) / denom
@@ -739,10 +855,9 @@ def duranton_overman(
         all_coords = np.vstack([ref_coords, coords])
         offset = ref_coords.shape[0]
     n_ref = ref_coords.shape[0]
-    # sweep along the widest coordinate: put it first
-    spread = all_coords.max(axis=0) - all_coords.min(axis=0)
-    axes = np.argsort(-spread, kind="stable")
-    all_coords = np.ascontiguousarray(all_coords[:, axes])
+    if n_ref >= 2 ** 32:
+        raise SchemaError(f"the reference population has {n_ref:,} sites; at most "
+                          "4,294,967,295 are supported")
 
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     ss_median, *ss_ind = ss.spawn(1 + len(labels))
@@ -768,6 +883,13 @@ def duranton_overman(
     if max_d <= 0:
         raise SchemaError("the median pair distance of the reference population is 0 "
                           "(all sites coincide); give max_distance=")
+    # strips a quarter of the largest distance of interest wide (as a chord for lon/lat)
+    strip_chord = max_d / STRIPS_PER_MAX_DISTANCE
+    if geo:
+        strip_chord = 2.0 * math.sin(min(max_d / (2.0 * radius), math.pi / 2)) / (
+            STRIPS_PER_MAX_DISTANCE)
+    all_coords, strip, new_pos = _sites(all_coords, offset, geo, strip_chord)
+    weighted = weight is not None
 
     index = [labels[c] for c in chosen]
     m = grid.size
@@ -787,9 +909,16 @@ def duranton_overman(
         if simulations and k > n_ref:
             raise SchemaError(f"industry {label!r} has {k} establishments but the "
                               f"reference population only {n_ref} sites")
+        if k > MAX_SET_SIZE:
+            raise SchemaError(f"industry {label!r} has {k:,} establishments; at most "
+                              f"{MAX_SET_SIZE:,} are supported per industry")
+        set_seed = ss_ind[c].spawn(1)[0].generate_state(1, dtype=np.uint64)[0]
         rng = np.random.default_rng(ss_ind[c])
         w = np.ascontiguousarray(w_all[members])
-        obs_sel = (members + offset).astype(np.int64)[None, :]
+        obs_idx = new_pos[members + offset]
+        order = np.argsort(obs_idx, kind="stable")
+        obs_sel = obs_idx[order][None, :]
+        obs_w = (w[order] if weighted else np.empty(0))[None, :]
         # bandwidth
         if isinstance(bandwidth, str):
             d, n_pairs, sampled = _sample_pair_distances(all_coords, obs_sel[0], geo,
@@ -807,12 +936,16 @@ def duranton_overman(
         if not (delta > 0 and math.isfinite(delta)):
             raise SchemaError(f"`bin_width` must be a positive number; got {bin_width!r}")
 
-        kw = {"method": method, "coords": all_coords, "w": w, "grid": grid, "h": h,
-              "cutoff": cutoff, "delta": delta, "denom": denom, "geo": geo,
-              "radius": radius, "max_d": max_d, "kmat": None}
-        if method == "binned":  # one kernel matrix per industry
-            n_bins = math.floor(cutoff / delta) + 2
-            kw["kmat"] = _binned_kernel(grid, n_bins, delta, h)
+        kw = {"method": method, "coords": all_coords, "strip": strip,
+              "strip_width": strip_chord, "grid": grid, "h": h, "cutoff": cutoff,
+              "delta": delta, "denom": denom, "geo": geo, "radius": radius,
+              "max_d": max_d, "kmat": None, "binning": None}
+        if method == "binned":  # one binning and kernel matrix per industry
+            try:
+                kw["binning"] = _binning(cutoff, delta, h, geo, radius, k)
+            except SchemaError as exc:
+                raise SchemaError(f"industry {label!r}: {exc}") from None
+            kw["kmat"] = _binned_kernel(grid, kw["binning"]["n_bins"], delta, h)
         sims = np.empty((simulations, m))
         chunk = max(1, min(simulations, 2_000_000 // k)) if simulations else 1
         obs = None
@@ -821,12 +954,12 @@ def duranton_overman(
         for a in range(0, max(simulations, 1), chunk):
             b = min(simulations, a + chunk)
             lead = 1 if obs is None else 0
-            sel = np.empty((b - a + lead, k), dtype=np.int64)
+            sel, wsel = draw_sets_numba(n_ref, k, set_seed, a, b - a, w, weighted,
+                                         numba.get_num_threads())
             if lead:
-                sel[0] = obs_sel[0]
-            for s in range(b - a):
-                sel[lead + s] = rng.choice(n_ref, size=k, replace=False)
-            cur = _curves(sel, **kw)
+                sel = np.vstack([obs_sel, sel])
+                wsel = np.vstack([obs_w, wsel])
+            cur = _curves(sel, wsel, **kw)
             if lead:
                 obs = cur[0]
             sims[a:b] = cur[lead:]
@@ -858,8 +991,7 @@ def duranton_overman(
                 verdict = "not significant"
             if return_null:
                 null_dist[label] = sims
-        bound = (delta ** 2 / (4 * math.sqrt(2 * math.pi) * h ** 3)
-                 if method == "binned" else 0.0)
+        bound = kw["binning"]["bound"] if method == "binned" else 0.0
         rows.append({"industry": label, "n": k, "bandwidth": h, "gamma": gamma,
                      "psi": psi, "verdict": verdict, "pvalue_localisation": p_loc,
                      "pvalue_dispersion": p_disp, "binning_error_bound": bound})

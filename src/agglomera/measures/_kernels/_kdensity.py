@@ -1,22 +1,48 @@
-"""Kernels for distance-based measures: pair-distance histograms (numba, numpy twin).
+"""Kernels for distance-based measures: random point sets and pair-distance histograms.
 
-``pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius)`` returns,
-for every simulation ``s`` (row of ``sel``), the linearly binned histogram of the
-distances between the points ``coords[sel[s]]``: pair ``(a, b)`` at distance ``d``
-with ``d <= cutoff`` adds ``w[a] w[b] (1 - f)`` to bin ``i`` and ``w[a] w[b] f`` to bin
-``i + 1``, where ``d / bin_width = i + f`` (bin ``i`` is centred on ``i * bin_width``).
+Point sets (``draw_sets_numba``, twin ``draw_sets_numpy``). Simulation ``c`` of an
+industry draws from its own counter-based stream, started at ``splitmix64(seed, c)``
+(Steele, Lea & Flood 2014): a uniformly random k-subset of the ``n`` reference sites
+by Floyd's algorithm (Bentley & Floyd 1987) with Lemire's (2019) exact bounded
+integers, returned sorted; for weighted measures the industry's weights are then
+shuffled onto the drawn sites (Fisher-Yates, same stream). A set depends on
+``(seed, c)`` alone, never on the number of threads or on how simulations are chunked.
 
-``coords`` are 3-D: unit vectors on the sphere when ``geo`` is true (the distance is
-then the great-circle arc ``2 radius asin(chord / 2)``; the kernel uses the Taylor
-series of asin when every kept chord is short enough, see ``ASIN_SERIES_MAX``), or planar coordinates (the
-third column is ignored). Pairs are pruned with a sweep along the first coordinate (sorted,
-stable): two points further apart than ``cutoff`` in that coordinate are never
-compared. Each simulation is one task of a ``prange`` loop and is summed in a fixed
-order by one thread, so the result does not depend on the number of threads.
+Histograms (``pair_histogram_numba``, twin ``pair_histogram_numpy``). For every point
+set ``s`` (row of ``sel``) the linearly binned histogram of the distances between the
+points ``xyz[sel[s]]``: a pair at distance ``d <= cutoff`` with weight product ``ww``
+adds ``ww (1 - f)`` to bin ``i`` and ``ww f`` to bin ``i + 1``, where
+``d / bin_width = i + f`` (bin ``i`` is centred on ``i * bin_width``). The position
+``i + f`` is held in fixed point with ``Q`` fraction bits (``quantum_bits``: 16 up to
+32,766 bins): it is rounded to the nearest ``2**-Q`` of a bin, a shift of at most
+``bin_width * 2**-(Q+1)`` (0.0008 % of a bin), which ``duranton_overman`` adds to its
+stated binning error bound. Unweighted pairs are counted in integers: one packed
+64-bit add per pair (count in the high bits, fraction quanta in the low bits), so the
+histogram is exact in those units and independent of summation order.
 
-The numpy twin ``pair_histogram_numpy`` has the same signature and returns the same
-histograms up to floating-point summation order (tested equal to 1e-12 relative in
-``tests/measures/test_kdensity.py``). Neither validates its inputs.
+``xyz`` are 3-D: unit vectors on the sphere when ``geo`` is true (the distance is then
+the great-circle arc ``2 radius asin(chord / 2)``, by the Taylor series of asin when
+every kept chord is short enough, see ``ASIN_SERIES_MAX``), or planar coordinates
+(third column ignored). The sites are sorted by strip (bands of ``strip_width`` in the
+second coordinate) and, within a strip, by the first coordinate; a set's points are
+therefore in the same order when its site ids are sorted. Pairs are pruned strip by
+strip: for two strips ``j`` apart only points closer than
+``sqrt(cutoff^2 - ((j - 1) strip_width)^2)`` in the first coordinate are compared (two
+monotone pointers), so nearly only pairs within the cutoff are visited. Each set is one
+task of a ``prange`` loop, summed in a fixed order by one thread: the result does not
+depend on the number of threads.
+
+The numpy twins draw the same sets and compute every pair with numpy; they are tested
+equal in ``tests/measures/test_kdensity.py``. None of these functions validates its
+inputs.
+
+References: Steele, G. L., Lea, D. and Flood, C. H. (2014). Fast splittable
+pseudorandom number generators. OOPSLA 2014, 453-472. doi:10.1145/2660193.2660195.
+Lemire, D. (2019). Fast random integer generation in an interval. ACM TOMACS 29(1), 3.
+doi:10.1145/3230636. Bentley, J. and Floyd, R. W. (1987). Programming pearls: a
+sample of brilliance. CACM 30(9), 754-757. doi:10.1145/30401.315746. Wand, M. P.
+(1994). Fast computation of multivariate kernel estimators. JCGS 3(4), 433-445
+(linear binning). doi:10.1080/10618600.1994.10474656
 """
 
 from __future__ import annotations
@@ -24,11 +50,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 #: Below this half-chord, asin is evaluated by its Taylor series to s**11 (relative error
 #: < 1e-10 at 0.2, i.e. < 0.3 m at 2,500 km), which the compiler can vectorise.
 ASIN_SERIES_MAX = 0.2
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_TWO32 = np.uint64(1 << 32)
+_U64 = (1 << 64) - 1
 
 
 @njit(cache=True, fastmath=True)
@@ -38,90 +74,490 @@ def _asin_series(s):
         35.0 / 1152.0 + s2 * (63.0 / 2816.0))))))
 
 
-@njit(parallel=True, cache=True, fastmath=True)
-def pair_histogram_numba(coords, sel, w, bin_width, n_bins, cutoff, geo, radius):
-    """Linearly binned pair-distance histogram of each row of ``sel`` (see module doc).
+# ------------------------------------------------------------------ random point sets
 
-    Requires ``n_bins >= floor(cutoff / bin_width) + 2`` (then no pair falls outside).
-    Two passes per point: the distances to the points inside the sweep window are
-    computed into a buffer (vectorised), then binned.
+
+@intrinsic
+def _cttz(typingctx, x):
+    """Number of trailing zero bits of a uint64 (``llvm.cttz``); ``x`` must be non-zero."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.cttz.i64")
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+
+    return sig, codegen
+
+
+@njit(cache=True, inline="always")
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, inline="always")
+def _stream_start(seed, counter):
+    # Two rounds of splitmix64 over (seed, counter): distinct counters give unrelated
+    # starting states.
+    return _mix(_mix(seed + _GOLDEN) ^ (np.uint64(counter) * _GOLDEN + _M2))
+
+
+@njit(cache=True, inline="always")
+def _uniform(state, m):
+    """(integer uniform on [0, m), new state): Lemire (2019) with its rejection step on
+    the high 32 bits of one splitmix64 output per try; 1 <= m < 2**32."""
+    mm = np.uint64(m)
+    while True:
+        state = state + _GOLDEN
+        prod = (_mix(state) >> np.uint64(32)) * mm
+        low = prod & _MASK32
+        if low >= mm or low >= (_TWO32 - mm) % mm:
+            return np.int64(prod >> np.uint64(32)), state
+
+
+@njit(cache=True)
+def _draw_sorted_set(state, n, k, bits, out):
+    """Floyd's algorithm: ``out[:k]`` = a uniformly random k-subset of 0..n-1, sorted.
+
+    ``bits`` is an all-zero bitmap of ``n`` bits and is all zero again on return. The
+    ids are read back in order from the bitmap when it is small against ``k`` (a scan
+    of n / 64 words), else sorted.
     """
-    n_sim, k = sel.shape
-    hist = np.zeros((n_sim, n_bins))
-    inv = 1.0 / bin_width
-    if geo:
-        half = cutoff / (2.0 * radius)
-        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
+    one = np.uint64(1)
+    for s in range(k):
+        j = n - k + s
+        t, state = _uniform(state, j + 1)
+        word = t >> 6
+        bit = one << np.uint64(t & 63)
+        if bits[word] & bit:
+            t = j
+            word = t >> 6
+            bit = one << np.uint64(t & 63)
+        bits[word] |= bit
+        out[s] = t
+    n_words = (n + 63) >> 6
+    if n_words <= 8 * k:
+        p = 0
+        for wi in range(n_words):
+            word = bits[wi]
+            if word:
+                bits[wi] = np.uint64(0)
+                while word:
+                    out[p] = (wi << 6) + np.int64(_cttz(word))
+                    p += 1
+                    word &= word - one
     else:
-        chord_cut = cutoff
-    cut2 = chord_cut * chord_cut
-    series = geo and chord_cut / 2.0 <= ASIN_SERIES_MAX
-    dump = float(n_bins)  # pairs beyond the cutoff are binned here and dropped
-    scale = 2.0 * radius * inv
-    # never write outside the row, even if n_bins is too small for the cutoff
-    limit = min(cutoff * inv, n_bins - 1.0)
-    for s in prange(n_sim):
-        px = np.empty(k)
-        for a in range(k):
-            px[a] = coords[sel[s, a], 0]
-        order = np.argsort(px, kind="mergesort")
+        for s in range(k):
+            t = out[s]
+            bits[t >> 6] = np.uint64(0)
+        out[:k].sort()
+    return state
+
+
+@njit(parallel=True, cache=True)
+def draw_sets_numba(n, k, seed, start, count, w, weighted, n_threads=1):
+    """Counterfactual point sets: row ``r`` is simulation ``start + r``.
+
+    Each simulation ``c`` has its own random stream, fixed by ``(seed, c)``: it draws a
+    uniformly random k-subset of the ``n`` reference sites (Floyd), returned sorted,
+    and, when ``weighted``, shuffles the industry's weights ``w`` onto the drawn sites
+    (Fisher-Yates on the same stream). Returns ``(sel, wsel)``; ``wsel`` has no columns
+    when not ``weighted``. The rows depend on (seed, c) alone, not on ``start``,
+    ``count`` or the number of threads; ``n_threads`` only splits the work (each block
+    of simulations reuses one n-bit scratch bitmap).
+    """
+    sel = np.empty((count, k), dtype=np.int64)
+    wsel = np.empty((count, k if weighted else 0))
+    useed = np.uint64(seed)
+    n_blocks = max(1, min(count, n_threads))
+    for blk in prange(n_blocks):
+        bits = np.zeros((n + 63) >> 6, dtype=np.uint64)
+        for r in range(blk * count // n_blocks, (blk + 1) * count // n_blocks):
+            state = _stream_start(useed, start + r)
+            state = _draw_sorted_set(state, n, k, bits, sel[r])
+            if weighted:
+                row = wsel[r]
+                for a in range(k):
+                    row[a] = w[a]
+                for a in range(k - 1, 0, -1):
+                    j, state = _uniform(state, a + 1)
+                    tmp = row[a]
+                    row[a] = row[j]
+                    row[j] = tmp
+    return sel, wsel
+
+
+def _np_mix(z: int) -> int:
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _U64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _U64
+    return z ^ (z >> 31)
+
+
+def _np_uniform(state: int, m: int):
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & _U64
+        prod = (_np_mix(state) >> 32) * m
+        low = prod & 0xFFFFFFFF
+        if low >= m or low >= (2**32 - m) % m:
+            return prod >> 32, state
+
+
+def draw_sets_numpy(n, k, seed, start, count, w, weighted):
+    """Pure-Python twin of :func:`draw_sets_numba` (same draws, slow: for tests)."""
+    sel = np.empty((count, k), dtype=np.int64)
+    wsel = np.empty((count, k if weighted else 0))
+    seed = int(seed)
+    for r in range(count):
+        c = start + r
+        state = _np_mix(_np_mix((seed + 0x9E3779B97F4A7C15) & _U64)
+                        ^ ((c * 0x9E3779B97F4A7C15 + 0x94D049BB133111EB) & _U64))
+        chosen = set()
+        for j in range(n - k, n):
+            t, state = _np_uniform(state, j + 1)
+            chosen.add(j if t in chosen else t)
+        sel[r] = sorted(chosen)
+        if weighted:
+            row = np.array(w, dtype=float)
+            for a in range(k - 1, 0, -1):
+                j, state = _np_uniform(state, a + 1)
+                row[a], row[j] = row[j], row[a]
+            wsel[r] = row
+    return sel, wsel
+
+
+# ------------------------------------------------------------------ pair histograms
+
+
+def quantum_bits(n_bins: int) -> int:
+    """Fraction bits ``Q`` of the fixed-point bin positions: 16, fewer only when
+    ``(n_bins + 2) * 2**Q`` would not fit in 31 bits."""
+    q = 16
+    while (n_bins + 2) * (1 << q) > 2147483647:
+        q -= 1
+    if q < 10:
+        raise ValueError(f"{n_bins} distance bins are too many (at most 2,097,150): "
+                         "use a larger bin width")
+    return q
+
+
+#: Packed accumulator: a pair adds ``2**_COUNT_SHIFT + q`` to its bin (count in the high
+#: bits, fraction quanta ``q < 2**16`` in the low bits); flushed every ``_FLUSH`` pairs
+#: so that neither field can overflow (count < 2**23, sum of q < 2**40).
+_COUNT_SHIFT = 40
+_FLUSH = 1 << 22
+
+
+#: Two-stage ("log") path: bins of the squared chord with LOG_BIN_BITS bits of mantissa
+#: (2,048 bins per doubling of the squared distance, each 1/4,096 of the distance
+#: wide), LOG_FRACTION_BITS fraction bits within a bin; pairs closer than
+#: LOG_NEAR_BINS bin widths are binned directly.
+LOG_BIN_BITS = 10
+LOG_FRACTION_BITS = 16
+LOG_NEAR_BINS = 4
+
+
+@njit(cache=True, fastmath=True, inline="never")
+def _near_pair(u, ww, near, geo, radius, bin_width):
+    """Two-stage path, a pair closer than the first node: exact linear binning."""
+    c = math.sqrt(u)
+    d = 2.0 * radius * math.asin(min(0.5 * c, 1.0)) if geo else c
+    pos = d / bin_width
+    ib = int(pos)
+    f = pos - ib
+    near[ib] += ww - ww * f
+    near[ib + 1] += ww * f
+
+
+def _make_kernel(use_log, weighted, mode):
+    """The compiled kernel for one combination of path, weighting and distance (``mode``
+    0: planar, 1: great circle by the asin series, 2: great circle by asin). Each
+    combination is a separate compiled function (the flags are compile-time
+    constants), which keeps the hot loops free of the others' code."""
+    geo = mode > 0
+    series = mode == 1
+
+    @njit(cache=True, fastmath=True)
+    def set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_width,
+                      n_bins, cutoff, qbits, log_nodes, log_key0, log_shift, log_dump,
+                      node_bin, node_frac, row):
+        """Histogram of one point set into ``row`` (see ``pair_histogram_numba``)."""
+        k = sel_row.size
+        # the set's points in local arrays (the compiler then knows they alias nothing,
+        # which the vectorised distance loops need)
         xs = np.empty(k)
         ys = np.empty(k)
         zs = np.empty(k)
-        ws = np.empty(k)
+        st = np.empty(k, dtype=np.int64)
         for a in range(k):
-            i = sel[s, order[a]]
-            xs[a] = coords[i, 0]
-            ys[a] = coords[i, 1]
-            zs[a] = coords[i, 2]
-            ws[a] = w[order[a]]
-        row = np.zeros(n_bins + 2)
-        buf = np.empty(k)
-        e = 0
+            i = sel_row[a]
+            xs[a] = xyz[i, 0]
+            ys[a] = xyz[i, 1]
+            zs[a] = xyz[i, 2]
+            st[a] = strip[i]
+        cut2 = chord_cut * chord_cut
+        quanta = float(1 << qbits)
+        qmask = (1 << qbits) - 1
+        inv = quanta / bin_width
+        scale = 2.0 * radius * inv
+        # direct path: never write outside the row, even if n_bins is too small
+        limit = min(cutoff / bin_width, n_bins - 1.0) * quanta
+        dump = (n_bins + 1.0) * quanta  # beyond the cutoff: bin n_bins + 1, dropped
+        one = np.int64(1) << _COUNT_SHIFT
+        low_mask = one - 1
+        uq = np.uint32(qbits)  # unsigned positions: no negative-index wrap-around code
+        uqm = np.uint32(qmask)
+        bits_lo = log_key0 << log_shift
+        n_acc = log_nodes + 1 if use_log else n_bins + 2
+        # strips: runs of equal strip numbers
+        run = np.empty(k + 1, dtype=np.int64)
+        n_runs = 0
         for a in range(k):
-            xa = xs[a]
-            ya = ys[a]
-            za = zs[a]
-            wa = ws[a]
-            # the window end only moves forward as xa grows: scan it once per set
-            if e < a + 1:
-                e = a + 1
-            while e < k and xs[e] - xa <= chord_cut:
-                e += 1
-            m = e - a - 1
-            if not geo:
-                for t in range(m):
-                    dx = xs[a + 1 + t] - xa
-                    dy = ys[a + 1 + t] - ya
-                    d2 = dx * dx + dy * dy
-                    buf[t] = math.sqrt(d2) * inv if d2 <= cut2 else dump
-            elif series:
-                for t in range(m):
-                    dx = xs[a + 1 + t] - xa
-                    dy = ys[a + 1 + t] - ya
-                    dz = zs[a + 1 + t] - za
-                    d2 = dx * dx + dy * dy + dz * dz
-                    buf[t] = _asin_series(0.5 * math.sqrt(d2)) * scale if (
-                        d2 <= cut2) else dump
+            if a == 0 or st[a] != st[a - 1]:
+                run[n_runs] = a
+                n_runs += 1
+        run[n_runs] = k
+        acc = np.zeros(n_acc, dtype=np.int64)
+        cnt = np.zeros(n_acc, dtype=np.int64)
+        sq = np.zeros(n_acc, dtype=np.int64)
+        cw = np.zeros(n_acc if weighted else 0)
+        fw = np.zeros(n_acc if weighted else 0)
+        near = np.zeros(n_bins + 1 if use_log else 0)  # pairs below the first log node
+        buf = np.empty(k, dtype=np.uint32)
+        ubuf = np.empty(k if use_log else 0)
+        ubits = ubuf.view(np.int64)
+        near_t = np.empty(k if use_log else 0, dtype=np.int64)
+        since = 0
+        for ra in range(n_runs):
+            a0 = run[ra]
+            a1 = run[ra + 1]
+            for rb in range(ra, n_runs):
+                gap = (st[run[rb]] - st[a0] - 1) * strip_width
+                if gap > chord_cut:
+                    break
+                wx = math.sqrt(cut2 - gap * gap) if gap > 0 else chord_cut
+                b1 = run[rb + 1]
+                lo = run[rb]
+                hi = lo
+                for a in range(a0, a1):
+                    xa = xs[a]
+                    ya = ys[a]
+                    za = zs[a]
+                    if rb == ra:
+                        lo = a + 1
+                    else:
+                        while lo < b1 and xs[lo] < xa - wx:
+                            lo += 1
+                    if hi < lo:
+                        hi = lo
+                    while hi < b1 and xs[hi] <= xa + wx:
+                        hi += 1
+                    m = hi - lo
+                    if m == 0:
+                        continue
+                    if not weighted and since + m > _FLUSH:
+                        for i in range(n_acc):
+                            v = acc[i]
+                            cnt[i] += v >> _COUNT_SHIFT
+                            sq[i] += v & low_mask
+                            acc[i] = 0
+                        since = 0
+                    since += m
+                    wa = ws[a] if weighted else 1.0
+                    if use_log:
+                        # squared chord; its IEEE-754 bits give the log bin and fraction
+                        for t in range(m):
+                            dx = xs[lo + t] - xa
+                            dy = ys[lo + t] - ya
+                            dz = zs[lo + t] - za
+                            u = dx * dx + dy * dy + dz * dz
+                            ubuf[t] = u if u <= cut2 else log_dump
+                        # very close pairs are set aside and binned exactly afterwards
+                        n_near = 0
+                        if weighted:
+                            for t in range(m):
+                                b = ubits[t]
+                                if b < bits_lo:
+                                    near_t[n_near] = t
+                                    n_near += 1
+                                    continue
+                                ww = wa * ws[lo + t]
+                                key = (b >> log_shift) - log_key0
+                                cw[key >> qbits] += ww
+                                fw[key >> qbits] += ww * (key & qmask)
+                        else:
+                            for t in range(m):
+                                b = ubits[t]
+                                if b < bits_lo:
+                                    near_t[n_near] = t
+                                    n_near += 1
+                                    continue
+                                key = (b >> log_shift) - log_key0
+                                acc[key >> qbits] += one + (key & qmask)
+                        for q in range(n_near):
+                            t = near_t[q]
+                            _near_pair(ubuf[t], wa * ws[lo + t] if weighted else 1.0, near,
+                                       geo, radius, bin_width)
+                        continue
+                    if not geo:
+                        for t in range(m):
+                            dx = xs[lo + t] - xa
+                            dy = ys[lo + t] - ya
+                            p = math.sqrt(dx * dx + dy * dy) * inv
+                            buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
+                    elif series:
+                        for t in range(m):
+                            dx = xs[lo + t] - xa
+                            dy = ys[lo + t] - ya
+                            dz = zs[lo + t] - za
+                            p = _asin_series(0.5 * math.sqrt(
+                                dx * dx + dy * dy + dz * dz)) * scale
+                            buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
+                    else:
+                        for t in range(m):
+                            dx = xs[lo + t] - xa
+                            dy = ys[lo + t] - ya
+                            dz = zs[lo + t] - za
+                            p = math.asin(min(0.5 * math.sqrt(
+                                dx * dx + dy * dy + dz * dz), 1.0)) * scale
+                            buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
+                    if weighted:
+                        for t in range(m):
+                            pq = buf[t]
+                            ib = pq >> uq
+                            ww = wa * ws[lo + t]
+                            cw[ib] += ww
+                            fw[ib] += ww * (pq & uqm)
+                    else:
+                        for t in range(m):
+                            pq = buf[t]
+                            acc[pq >> uq] += one + np.int64(pq & uqm)
+        # fraction sums per bin: integers (unweighted) or doubles, in quanta
+        if not weighted:
+            for i in range(n_acc):
+                v = acc[i]
+                cnt[i] += v >> _COUNT_SHIFT
+                sq[i] += v & low_mask
+        n_out = log_nodes if use_log else n_bins
+        prev = 0.0
+        for i in range(n_out):
+            if weighted:
+                f = fw[i] / quanta
+                mass = (cw[i] - f) + prev
             else:
-                for t in range(m):
-                    dx = xs[a + 1 + t] - xa
-                    dy = ys[a + 1 + t] - ya
-                    dz = zs[a + 1 + t] - za
-                    d2 = dx * dx + dy * dy + dz * dz
-                    buf[t] = math.asin(min(0.5 * math.sqrt(d2), 1.0)) * scale if (
-                        d2 <= cut2) else dump
-            for t in range(m):
-                pos = buf[t]
-                if pos > limit:
-                    continue
-                ib = int(pos)
-                f = pos - ib
-                ww = wa * ws[a + 1 + t]
-                row[ib] += ww - ww * f
-                row[ib + 1] += ww * f
-        hist[s] = row[:n_bins]
-    return hist
+                f = sq[i] / quanta
+                mass = (cnt[i] - f) + prev
+            prev = f
+            if use_log:  # node i at distance (node_bin[i] + node_frac[i]) bin widths
+                if mass != 0.0:
+                    ib = node_bin[i]
+                    g = node_frac[i]
+                    row[ib] += mass - mass * g
+                    row[ib + 1] += mass * g
+            else:
+                row[i] = mass
+        if use_log:
+            for i in range(n_bins):
+                row[i] += near[i]
+
+    @njit(parallel=True, cache=True, fastmath=True)
+    def pair_histograms(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
+                        radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
+                        node_frac):
+        n_sets = sel.shape[0]
+        hist = np.zeros((n_sets, n_bins))
+        if log_nodes > 0:
+            qbits = LOG_FRACTION_BITS
+        else:
+            qbits = 16
+            while (n_bins + 2) * (1 << qbits) > 2147483647:
+                qbits -= 1
+        if geo:
+            half = cutoff / (2.0 * radius)
+            chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
+        else:
+            chord_cut = cutoff
+        for s in prange(n_sets):
+            set_histogram(xyz, strip, sel[s], wsel[s], strip_width, chord_cut, radius,
+                          bin_width, n_bins, cutoff, qbits, log_nodes, log_key0,
+                          log_shift, log_dump, node_bin, node_frac, hist[s])
+        return hist
+
+    return pair_histograms
+
+
+_KERNELS = {(lg, w, md): _make_kernel(lg, w, md) for lg in (False, True)
+            for w in (False, True) for md in ((0, 2) if lg else (0, 1, 2))}
+
+
+def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
+                         geo, radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
+                         node_frac):
+    """Linearly binned pair-distance histogram of each point set (see module doc).
+
+    ``xyz`` (sites x 3) sorted by ``strip`` then by the first coordinate; ``strip``
+    the sites' strip numbers (non-decreasing); each row of ``sel`` sorted ascending;
+    ``wsel`` the weights of the points of each row (no columns: unit weights).
+    ``log_nodes > 0`` selects the two-stage path with the node table of
+    :func:`log_node_table`. Requires ``n_bins >= floor(cutoff / bin_width) + 2``
+    (and the node table's ``n_bins``) and at most 2**22 points per set.
+    """
+    if geo:
+        half = cutoff / (2.0 * radius)
+        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
+        mode = 1 if chord_cut / 2.0 <= ASIN_SERIES_MAX else 2
+    else:
+        mode = 0
+    # the two-stage path has no per-pair arc (its geographic kernel is mode 2)
+    kernel = _KERNELS[(bool(log_nodes > 0), bool(wsel.shape[1] > 0),
+                       min(mode, 1) * 2 if log_nodes > 0 else mode)]
+    return kernel(xyz, strip, float(strip_width), sel, wsel, float(bin_width),
+                  int(n_bins), float(cutoff), float(radius), int(log_nodes),
+                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac)
+
+
+def _double_bits(x: float) -> int:
+    return int(np.array([x], dtype=np.float64).view(np.int64)[0])
+
+
+def _bits_double(b) -> np.ndarray:
+    return np.asarray(b, dtype=np.int64).view(np.float64)
+
+
+def log_node_table(cutoff, bin_width, geo, radius):
+    """Node table of the two-stage path: dict with ``n_nodes``, ``key0``, ``shift``,
+    ``dump`` (kernel arguments), ``u`` (the nodes' squared chords), ``d`` (their
+    distances), ``node_bin``/``node_frac`` (their positions on the histogram bins) and
+    ``n_bins`` (bins needed to hold every node's mass).
+    """
+    if geo:
+        half = cutoff / (2.0 * radius)
+        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
+        near = 2.0 * math.sin(min(LOG_NEAR_BINS * bin_width / (2.0 * radius),
+                                  math.pi / 2))
+    else:
+        chord_cut = cutoff
+        near = LOG_NEAR_BINS * bin_width
+    cut2 = chord_cut * chord_cut
+    u_lo = 2.0 ** math.floor(math.log2(near * near))  # an octave start
+    shift = 52 - LOG_BIN_BITS - LOG_FRACTION_BITS
+    key0 = _double_bits(u_lo) >> shift
+    last = ((_double_bits(cut2) >> shift) - key0) >> LOG_FRACTION_BITS
+    n_nodes = last + 2
+    j = np.arange(n_nodes, dtype=np.int64)
+    u = _bits_double((key0 + (j << LOG_FRACTION_BITS)) << shift)
+    c = np.sqrt(u)
+    d = 2.0 * radius * np.arcsin(np.minimum(0.5 * c, 1.0)) if geo else c
+    g = d / bin_width
+    node_bin = np.floor(g).astype(np.int64)
+    node_frac = g - node_bin
+    dump = float(_bits_double((key0 + (np.int64(n_nodes) << LOG_FRACTION_BITS))
+                              << shift)[()])
+    return {"n_nodes": int(n_nodes), "key0": int(key0), "shift": shift, "dump": dump,
+            "u": u, "d": d, "node_bin": node_bin, "node_frac": node_frac,
+            "n_bins": int(max(math.floor(cutoff / bin_width) + 2, node_bin[-1] + 2))}
 
 
 @njit(cache=True)
@@ -198,17 +634,80 @@ def pair_distances_numpy(points, geo, radius):
     return d, ia, ib
 
 
-def pair_histogram_numpy(coords, sel, w, bin_width, n_bins, cutoff, geo, radius):
-    """Numpy twin of :func:`pair_histogram_numba` (same signature and results)."""
-    n_sim = sel.shape[0]
-    hist = np.zeros((n_sim, n_bins))
-    for s in range(n_sim):
-        d, ia, ib = pair_distances_numpy(coords[sel[s]], geo, radius)
-        keep = d <= cutoff
-        d, ww = d[keep], (w[ia] * w[ib])[keep]
-        pos = d * (1.0 / bin_width)
-        i0 = np.floor(pos).astype(np.int64)
-        f = pos - i0
-        hist[s] += np.bincount(i0, weights=ww - ww * f, minlength=n_bins)
-        hist[s] += np.bincount(i0 + 1, weights=ww * f, minlength=n_bins)
+def pair_histogram_numpy(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
+                         geo, radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
+                         node_frac):
+    """Numpy twin of :func:`pair_histogram_numba` (same signature and results).
+
+    Every pair of each set is computed (no strips: pairs the strips skip are beyond
+    the cutoff and dropped anyway); the fixed-point positions and the integer counts
+    are the same, so unweighted histograms agree to rounding (a position that rounds
+    differently in its last bit, the compiled kernel contracting operations, moves by
+    one quantum).
+    """
+    n_sets, k = sel.shape
+    weighted = wsel.shape[1] > 0
+    use_log = log_nodes > 0
+    qbits = LOG_FRACTION_BITS if use_log else quantum_bits(n_bins)
+    quanta = float(1 << qbits)
+    inv = quanta / bin_width
+    if geo:
+        half = cutoff / (2.0 * radius)
+        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
+    else:
+        chord_cut = cutoff
+    series = geo and chord_cut / 2.0 <= ASIN_SERIES_MAX
+    limit = min(cutoff / bin_width, n_bins - 1.0) * quanta
+    dump = (n_bins + 1.0) * quanta
+    n_acc = log_nodes + 1 if use_log else n_bins + 2
+    hist = np.zeros((n_sets, n_bins))
+    ia, ib = np.triu_indices(k, 1)
+    for s in range(n_sets):
+        pts = xyz[sel[s]]
+        diff = pts[ib] - pts[ia]
+        ww = wsel[s, ia] * wsel[s, ib] if weighted else np.ones(ia.size)
+        if use_log:
+            u = np.einsum("ij,ij->i", diff, diff)
+            u = np.where(u <= chord_cut * chord_cut, u, log_dump)
+            bits = u.view(np.int64)
+            near = bits < (log_key0 << log_shift)
+            c = np.sqrt(u[near])
+            d = 2.0 * radius * np.arcsin(np.minimum(0.5 * c, 1.0)) if geo else c
+            pos = d / bin_width
+            i0 = np.floor(pos).astype(np.int64)
+            f = pos - i0
+            wn = ww[near]
+            hist[s] += np.bincount(i0, weights=wn - wn * f, minlength=n_bins + 1)[:n_bins]
+            hist[s] += np.bincount(i0 + 1, weights=wn * f, minlength=n_bins + 1)[:n_bins]
+            key = (bits[~near] >> log_shift) - log_key0
+            b = key >> qbits
+            q = key & ((1 << qbits) - 1)
+            wf = ww[~near]
+            cw = np.bincount(b, weights=wf, minlength=n_acc)[:log_nodes]
+            f = np.bincount(b, weights=wf * q, minlength=n_acc)[:log_nodes] / quanta
+            mass = cw - f
+            mass[1:] += f[:-1]
+            hist[s] += np.bincount(node_bin, weights=mass * (1.0 - node_frac),
+                                   minlength=n_bins)[:n_bins]
+            hist[s] += np.bincount(node_bin + 1, weights=mass * node_frac,
+                                   minlength=n_bins)[:n_bins]
+            continue
+        if geo:
+            c = 0.5 * np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            if series:
+                c2 = c * c
+                p = c * (1.0 + c2 * (1.0 / 6.0 + c2 * (3.0 / 40.0 + c2 * (
+                    5.0 / 112.0 + c2 * (35.0 / 1152.0 + c2 * (63.0 / 2816.0))))))
+            else:
+                p = np.arcsin(np.minimum(c, 1.0))
+            p = p * (2.0 * radius * inv)
+        else:
+            p = np.sqrt(diff[:, 0] ** 2 + diff[:, 1] ** 2) * inv
+        pq = np.floor(np.where(p <= limit, p, dump) + 0.5).astype(np.int64)
+        b = pq >> qbits
+        q = pq & ((1 << qbits) - 1)
+        cw = np.bincount(b, weights=ww, minlength=n_acc)[:n_bins]
+        f = np.bincount(b, weights=ww * q, minlength=n_acc)[:n_bins] / quanta
+        hist[s] = cw - f
+        hist[s, 1:] += f[:-1]
     return hist

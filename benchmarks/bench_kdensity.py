@@ -115,23 +115,28 @@ def bench_small(repeat: int) -> dict:
         cpus.append(cpu_seconds() - c)
     load1 = os.getloadavg()[0]
     # numpy twin baseline: the same 100 point sets, pair distances + bincount + KDE
+    from agglomera.measures.kdensity import _binning, _sites
+
     h = float(res.summary.loc["C", "bandwidth"])
     cutoff = kw["max_distance"] + 8 * h
     delta = h / 50
-    n_bins = math.floor(cutoff / delta) + 2
+    width = kw["max_distance"] / 4
     coords = np.column_stack([pts.x, pts.y, np.zeros(len(pts))])
-    rng = np.random.default_rng(0)
-    sel = np.vstack([np.arange(1000)[None, :]] + [
-        rng.choice(2000, 1000, replace=False)[None, :] for _ in range(99)]).astype(np.int64)
+    xyz, strips, new_pos = _sites(coords, 0, False, width)
+    sel, wsel = kern.draw_sets_numba(2000, 1000, 11, 0, 99, np.ones(1000), False, 2)
+    sel = np.vstack([np.sort(new_pos[:1000])[None, :], sel])
+    wsel = np.empty((100, 0))
+    binning = _binning(cutoff, delta, h, False, 6371.0, 1000)
+    n_bins = binning["n_bins"]
     grid = res.distances
     t = time.perf_counter()
-    hist = kern.pair_histogram_numpy(coords, sel, np.ones(1000), delta, n_bins, cutoff,
-                                     False, 6371.0)
+    hist = kern.pair_histogram_numpy(xyz, strips, width, sel, wsel, delta, n_bins,
+                                     cutoff, False, 6371.0, *binning["args"])
     _ = hist @ _kernel_matrix(grid, np.arange(n_bins) * delta, h).T
     t_numpy = time.perf_counter() - t
     t = time.perf_counter()
-    hist2 = kern.pair_histogram_numba(coords, sel, np.ones(1000), delta, n_bins, cutoff,
-                                      False, 6371.0)
+    hist2 = kern.pair_histogram_numba(xyz, strips, width, sel, wsel, delta, n_bins,
+                                      cutoff, False, 6371.0, *binning["args"])
     t_kernel = time.perf_counter() - t
     assert np.allclose(hist, hist2, rtol=1e-9, atol=1e-9)
     return {"name": "small", "best": min(times), "median": float(np.median(times)),

@@ -22,6 +22,8 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
     pair_distance_list_numpy,
     draw_sets_numba,
     draw_sets_numpy,
+    gaussian_band_numba,
+    gaussian_band_numpy,
     log_node_table,
     pair_histogram_numba,
     pair_histogram_numpy,
@@ -352,6 +354,14 @@ def test_other_kernels_equal_numpy_twins():
     lo = np.array([0, 5, 470, 480, 499] + list(range(100, 250, 10)), dtype=np.int64)
     np.testing.assert_allclose(banded_kde_numba(hist, kband, lo),
                                banded_kde_numpy(hist, kband, lo), rtol=1e-12)
+    # kernel bands: recurrence vs exp, relative to each value (reflection near 0 only)
+    grid = np.linspace(0.0, 40.0, 97)
+    h, delta = 1.3, 1.3 / 50
+    width = math.floor(16 * h / delta) + 3
+    lo = np.clip(np.floor((grid - 8 * h) / delta), 0, 5000).astype(np.int64)
+    a = gaussian_band_numba(grid, lo, width, delta, h, 9.0)
+    b = gaussian_band_numpy(grid, lo, width, delta, h, 9.0)
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=0)
 
 
 def test_banded_kernel_path_matches_exact():

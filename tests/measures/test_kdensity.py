@@ -22,6 +22,7 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
     pair_distance_list_numpy,
     draw_sets_numba,
     draw_sets_numpy,
+    envelope_numba,
     gaussian_band_numba,
     gaussian_band_numpy,
     log_node_table,
@@ -34,6 +35,7 @@ from agglomera.measures.kdensity import (
     _extreme_rank_pvalues,
     _global_bands,
     _sites,
+    _sorted_columns,
 )
 
 HERE = Path(__file__).resolve().parents[1]
@@ -443,6 +445,24 @@ def test_global_bands_cross_at_most_alpha_of_simulations():
     # global bands are wider than local ones
     lo, hi = np.quantile(sims, [0.05, 0.95], axis=0)
     assert np.all(upper >= hi - 1e-12) and np.all(lower <= lo + 1e-12)
+
+
+@pytest.mark.parametrize("shape,ties", [((999, 201), False), ((50, 7), True),
+                                         ((20, 30), True), ((99, 64), False),
+                                         ((10, 3), True)])
+def test_compiled_envelope_equals_the_definitions(shape, ties):
+    rng = np.random.default_rng(shape[0] + shape[1])
+    sims = rng.random(shape)
+    obs = rng.random(shape[1])
+    if ties:
+        sims, obs = np.round(sims * 4) / 4, np.round(obs * 4) / 4
+        obs[0] = sims[3, 0]
+    cols = _sorted_columns(sims)
+    ref = (*np.quantile(sims, [0.025, 0.975], axis=0), *_global_bands(sims, 0.025, cols),
+           *_extreme_rank_pvalues(obs, sims, cols))
+    got = envelope_numba(sims, obs, 0.025)
+    for a, b in zip(ref, got):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_global_bands_hand_example():

@@ -24,6 +24,7 @@ from agglomera.measures._kernels._kdensity import (
     banded_kde_numba,
     LOG_FRACTION_BITS,
     draw_sets_numba,
+    envelope_numba,
     gaussian_band_numba,
     log_node_table,
     pair_distance_list_numba,
@@ -977,11 +978,12 @@ def duranton_overman(
         gamma = psi = p_loc = p_disp = np.nan
         verdict = "not tested"
         if simulations:
-            columns = _sorted_columns(sims)
-            p_loc, p_disp = _extreme_rank_pvalues(obs, sims, columns)
-            bands["ll"][pos], bands["lu"][pos] = np.quantile(sims, [alpha, 1 - alpha],
-                                                             axis=0)
-            bands["gl"][pos], bands["gu"][pos] = _global_bands(sims, alpha, columns)
+            # compiled; equal to _sorted_columns + np.quantile + _global_bands +
+            # _extreme_rank_pvalues (tests/measures/test_kdensity.py)
+            (bands["ll"][pos], bands["lu"][pos], bands["gl"][pos], bands["gu"][pos],
+             p_loc, p_disp) = envelope_numba(np.ascontiguousarray(sims),
+                                             np.ascontiguousarray(obs), float(alpha))
+            p_loc, p_disp = float(p_loc), float(p_disp)
             gamma = _trapezoid(np.maximum(obs - bands["gu"][pos], 0.0), grid)
             psi = _trapezoid(np.maximum(bands["gl"][pos] - obs, 0.0), grid)
             if gamma > 0:

@@ -371,12 +371,19 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                 wa = ws[a] if weighted else 1.0
                 if use_log:
                     # squared chord; its IEEE-754 bits give the log bin and fraction
-                    for t in range(m):
-                        dx = xs[lo + t] - xa
-                        dy = ys[lo + t] - ya
-                        dz = zs[lo + t] - za
-                        u = dx * dx + dy * dy + dz * dz
-                        ubuf[t] = u if u <= cut2 else log_dump
+                    if geo:
+                        for t in range(m):
+                            dx = xs[lo + t] - xa
+                            dy = ys[lo + t] - ya
+                            dz = zs[lo + t] - za
+                            u = dx * dx + dy * dy + dz * dz
+                            ubuf[t] = u if u <= cut2 else log_dump
+                    else:
+                        for t in range(m):
+                            dx = xs[lo + t] - xa
+                            dy = ys[lo + t] - ya
+                            u = dx * dx + dy * dy
+                            ubuf[t] = u if u <= cut2 else log_dump
                     # very close pairs are set aside and binned exactly afterwards
                     n_near = 0
                     if weighted:

@@ -363,7 +363,9 @@ def _binning(cutoff, delta, h, geo, radius, k):
     table = None
     if k * (k - 1) / 2 >= LOG_MIN_PAIRS_PER_NODE * 4096:  # cheap pre-check
         table = log_node_table(cutoff, delta, geo, radius)
-        if k * (k - 1) / 2 < LOG_MIN_PAIRS_PER_NODE * table["n_nodes"]:
+        # (a table of a few nodes means a bin width near the cutoff: direct is exact)
+        if (k * (k - 1) / 2 < LOG_MIN_PAIRS_PER_NODE * table["n_nodes"]
+                or table["n_nodes"] < 1024):
             table = None
     if table is None:
         try:

@@ -38,17 +38,18 @@ TARGETS = {
 }
 
 HOW = (
-    "How the kernels spend their time: each conditional-permutation draw is one "
-    "uniform random index (half a splitmix64 output, one Lemire multiply, Floyd's "
-    "duplicate check against a stamp array up to 65,536 regions, else a 64-bit "
-    "filter and the ids already drawn) and one gather from the value array, "
-    "prefetched as the id is drawn: n x P x k = 8e7 draws at "
-    "10,000 regions, 8e9 at 1 m, where the gathers miss the cache. esda reuses one "
-    "table of permuted ids for all sites, which saves the per-site random draws but "
-    "ties all sites' p-values to the same draws; here every site has its own stream. "
-    "Moran's I shuffles 8 permutations into reused buffers and sums their "
-    "cross-products in one pass over the links. The kernels are parallel (numba "
-    "prange), so a machine with more cores divides these times (not measured here)."
+    "How the kernels spend their time: each conditional permutation of a site with "
+    "k neighbours takes ceil(k/B) splitmix64 outputs, each split into B Floyd digits "
+    "by 128-bit multiplications (B = 4 up to 32,768 regions, 3 up to 2**20), one "
+    "look-up per digit in a stamp array (up to 65,536 regions, else two 64-bit "
+    "filters) and one gather from the value array; permutations with a repeated "
+    "digit are rebuilt exactly. n x P x k = 8e7 digits at 10,000 regions, 8e9 at 1 m, "
+    "where the gathers miss the cache. esda reuses one table of permuted ids for all "
+    "sites, which saves the per-site random draws but ties all sites' p-values to the "
+    "same draws; here every site has its own stream. Moran's I shuffles 8 "
+    "permutations into reused buffers and sums their cross-products in one pass over "
+    "the links. The kernels are parallel (numba prange), so a machine with more cores "
+    "divides these times (not measured here)."
 )
 
 

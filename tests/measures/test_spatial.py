@@ -182,20 +182,86 @@ def test_kernels_equal_numpy_twins():
 
 
 def test_local_kernel_paths_agree():
-    # The stamp-array path (small n) and the compare-and-buffer path (large n) draw
-    # the same ids; both equal the numpy twin, islands (k = 0) included.
+    # The fast path (lag summed from the raw digits, Floyd's rule only after a
+    # repeated digit, found by the stamp array or by the 64-bit filters) and the
+    # exact Floyd rebuild of every permutation give the same results, for each batch
+    # size (digits per 64-bit output) and for equal and unequal weights; all equal
+    # the numpy twin, islands (k = 0) included.
     rng = np.random.default_rng(5)
     a = _lattice(6, 7)
     a[0, :] = 0
     a[:, 0] = 0
-    m = sp.csr_array(a / np.maximum(a.sum(axis=1, keepdims=True), 1))
+    unequal = a * rng.uniform(0.5, 2.0, a.shape)
     z = rng.normal(size=42)
-    lag = m @ z
-    twin = K.local_perm_numpy(lag, z, m.indptr, m.indices, m.data, 83, 4)
-    for use_mark in (True, False):
-        got = K._local_perm_kernel(lag, z, m.indptr, m.data, 83, 4, use_mark)
-        for x, y in zip(got, twin, strict=True):
-            np.testing.assert_array_equal(x, y)
+    assert K.batch_size(42) == 4
+    for base in (a, unequal):
+        m = sp.csr_array(base / np.maximum(base.sum(axis=1, keepdims=True), 1))
+        lag = m @ z
+        for batch, use_mark in K._PATHS:
+            twin = K.local_perm_numpy(
+                lag, z, m.indptr, m.indices, m.data, 83, 4, batch=batch
+            )
+            for redo_all in (False, True):
+                got = K._local_perm_kernel(
+                    lag, z, m.indptr, m.data, 83, 4, batch, use_mark, redo_all
+                )
+                for x, y in zip(got, twin, strict=True):
+                    np.testing.assert_array_equal(x, y)
+
+
+def test_batch_size_keeps_products_below_2_to_60():
+    for n, want in ((4, 4), (10_000, 4), (32_768, 4), (32_769, 3), (1 << 20, 3),
+                    ((1 << 20) + 1, 2), (1 << 30, 2), ((1 << 30) + 1, 1)):
+        assert K.batch_size(n) == want, n
+        assert n ** K.batch_size(n) <= 1 << 60
+
+
+def test_local_permutation_with_unequal_weights_matches_exact_null():
+    # Unequal weights (transform "o"): the neighbours' values must be a uniformly
+    # random *ordered* sample of the others (Floyd's permutation form), else the
+    # heavier weight would meet some values more often than others. Ring of 7
+    # regions, weights 1 and 3: the exact null takes every ordered pair of the
+    # other 6 values (30 pairs, equally likely).
+    n = 7
+    a = np.zeros((n, n))
+    for i in range(n):
+        a[i, (i + 1) % n] = 1.0
+        a[i, (i - 1) % n] = 3.0
+    y = np.array([5.0, 7.0, 6.0, 1.0, 2.0, 0.5, 8.0])
+    z = y - y.mean()
+    res = local_morans(
+        y, a, transform="o", permutations=9999, seed=3, alternative="greater"
+    ).to_frame()
+    for i in range(n):
+        others = np.delete(z, i)
+        stat_obs = z[i] * (z[(i + 1) % n] + 3 * z[(i - 1) % n])
+        sims = np.array(
+            [z[i] * (u + 3 * v) for u, v in itertools.permutations(others, 2)]
+        )
+        exact = (sims >= stat_obs - 1e-12).mean()
+        p = res["pvalue"].iloc[i]
+        assert abs(p - exact) < 5 * np.sqrt(exact * (1 - exact) / 9999) + 3e-4, i
+
+
+def test_ordered_sample_is_uniform():
+    # Site 0 with two neighbours of unequal weight among 4 regions: each of the 6
+    # ordered pairs of the other 3 sites is equally likely (lag = b_u + 10 b_v with
+    # b = 1, 2, 3 on sites 1..3 makes the 6 lags distinct).
+    a = np.zeros((4, 4))
+    a[0, 1], a[0, 2] = 1.0, 10.0
+    a[1:, 0] = 1.0
+    m = sp.csr_array(a)
+    b = np.array([0.0, 1.0, 2.0, 3.0])
+    lags = sorted(u + 10 * v for u, v in itertools.permutations([1.0, 2.0, 3.0], 2))
+    perms = 60_000
+    counts = []
+    for cut in lags:
+        ge, le, _, _ = K.local_perm_numba(
+            np.array([cut, 1.0, 1.0, 1.0]), b, m.indptr, m.indices, m.data, perms, 9
+        )
+        counts.append(le[0])
+    freq = np.diff([0, *counts]) / perms
+    assert np.all(np.abs(freq - 1 / 6) < 5 * np.sqrt((1 / 6) * (5 / 6) / perms)), freq
 
 
 def test_uniform_draws_are_uniform():

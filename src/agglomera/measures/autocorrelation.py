@@ -1076,7 +1076,8 @@ def local_morans(
 
     Conditional permutation (Anselin 1995, p. 99): :math:`z_i` stays at i and its
     :math:`k_i` neighbours' values are replaced by :math:`k_i` values drawn without
-    replacement from the other :math:`n-1` regions; P such draws give
+    replacement, in uniformly random order, from the other :math:`n-1` regions
+    (Floyd's sampler, see ``agglomera.measures._kernels._spatial``); P such draws give
     :math:`p_{\ge} = (\#\{I_i^{(p)} \ge I_i\} + 1)/(P + 1)`. Every region has its own
     random stream, so the p-values of neighbouring regions are not tied through a
     shared table of permuted ids (esda's ``crand`` reuses one table for all sites).

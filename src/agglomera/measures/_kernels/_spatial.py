@@ -1,32 +1,50 @@
 """Permutation kernels for spatial autocorrelation (numba, with numpy twins tested equal).
 
 Random numbers come from a counter-based generator: the stream of draws for one
-(site or permutation) ``c`` under ``seed`` starts from ``splitmix64(seed, c)``, so
-every site's or permutation's draws are fixed by (seed, c) alone. The results do not
-depend on the number of threads or on the order in which sites are processed.
+(site or permutation) ``c`` under ``seed`` starts from ``splitmix64(seed, c)``
+(Steele, Lea & Flood 2014), so every site's or permutation's draws are fixed by
+(seed, c) alone. The results do not depend on the number of threads or on the order
+in which sites are processed.
 
-* ``_uniform_int(rs, m)`` draws an integer in [0, m) with Lemire's (2019)
-  multiply-shift method and its rejection step (exactly uniform, m < 2**32).
-* Conditional permutation (local statistics): for site i with k_i neighbours, each of
-  the P permutations draws k_i distinct indices out of the n - 1 other sites with
-  Floyd's algorithm (Bentley & Floyd 1987), exactly uniform without replacement.
 * Total permutation (global statistics): each permutation is a Fisher-Yates shuffle
-  of 0..n-1 from its own stream.
-* Each splitmix64 output (Steele, Lea & Flood 2014) gives two 32-bit draws, the high
-  half first.
+  of 0..n-1 from its own stream; each splitmix64 output gives two 32-bit draws, the
+  high half first, each turned into an integer in [0, m) by Lemire's (2019)
+  multiply-shift method with its rejection step (exactly uniform). The kernels
+  shuffle blocks of 8 permutations and sum their cross-products in one pass over the
+  links.
+* Conditional permutation (local statistics): for site i with k_i neighbours, each of
+  the P permutations draws k_i distinct ids out of the n - 1 other sites with the
+  permutation form of Floyd's algorithm (Bentley & Floyd 1987): digit s is uniform
+  in [0, j_s], j_s = n - 1 - k_i + s; a new digit is put first in the sequence, a
+  digit already in it puts j_s right after it. The sequence is a uniformly random
+  ordered sample without replacement, so the neighbours' weights (equal or not) meet
+  uniformly random values. Ids 0..n-2 stand for the other sites (id i stands for
+  site n - 1). The digits come in batches of B (4 up to 32,768 sites, 3 up to
+  2**20, then 2, 1): one splitmix64 output R gives all B digits of a batch by
+  Lemire's method on the product M of their ranges, split into mixed-radix digits by
+  successive 64 x 64 -> 128-bit multiplications (Brackett-Rozinsky & Lemire 2024);
+  the batch is redrawn while (R * M) mod 2**64 < 2**64 mod M, which makes its digits
+  exactly uniform and independent.
 
-Speed without changing any draw: the hot loops keep the generator state in local
-variables (``_draw``); the conditional kernel detects Floyd's duplicates with a stamp
-array for n <= 65,536 and otherwise prefetches each drawn value before gathering; the
-total-permutation kernels shuffle blocks of 8 permutations and sum their
-cross-products in one pass over the links.
+Speed: the local kernel sums the lag from the raw digits while it looks them up in a
+per-thread stamp array; only the permutations where two raw digits coincide (about
+k**2 / 2n of them) are rebuilt exactly by Floyd's rule. Without a coincidence Floyd's
+sequence is the digits in reverse order, which the fast path uses directly.
+
+Changed streams: before this version each local digit came from half a splitmix64
+output, one Lemire draw at a time, with Floyd's set form (id t or j_s at position s)
+and ids mapped by skipping i; the p-values of a seed are therefore not the ones the
+earlier versions gave (they agree within Monte-Carlo error). The global kernels draw
+as before.
 
 References: Steele, G. L., Lea, D., & Flood, C. H. (2014). Fast splittable
 pseudorandom number generators. OOPSLA 2014, 453-472. doi:10.1145/2660193.2660195.
 Lemire, D. (2019). Fast random integer generation in an interval. ACM Transactions on
-Modeling and Computer Simulation 29(1), 3. doi:10.1145/3230636. Bentley, J., & Floyd,
-R. W. (1987). Programming pearls: a sample of brilliance. Communications of the ACM
-30(9), 754-757. doi:10.1145/30401.315746.
+Modeling and Computer Simulation 29(1), 3. doi:10.1145/3230636. Brackett-Rozinsky, N.,
+& Lemire, D. (2024). Batched ranged random integer generation. Software: Practice and
+Experience. doi:10.1002/spe.3369 (arXiv:2408.06213). Bentley, J., & Floyd, R. W. (1987).
+Programming pearls: a sample of brilliance. Communications of the ACM 30(9), 754-757.
+doi:10.1145/30401.315746.
 """
 
 from __future__ import annotations
@@ -44,26 +62,6 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
 
 
-@intrinsic
-def _prefetch(typingctx, arr, idx):
-    """Hint the CPU to load ``arr[idx]`` into cache (``llvm.prefetch``, read, high
-    locality); no effect on results."""
-    sig = types.void(arr, idx)
-
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
-        i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [i8p, i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
 @njit(cache=True, inline="always")
 def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * _M1
@@ -79,38 +77,11 @@ def _stream_start(seed, counter):
 
 
 @njit(cache=True, inline="always")
-def _next32(rs):
-    # rs = [state, spare, has_spare]: each splitmix64 output gives two 32-bit draws,
-    # the high half first.
-    if rs[2] != np.uint64(0):
-        rs[2] = np.uint64(0)
-        return rs[1]
-    rs[0] = rs[0] + _GOLDEN
-    out = _mix(rs[0])
-    rs[1] = out & _MASK32
-    rs[2] = np.uint64(1)
-    return out >> np.uint64(32)
-
-
-@njit(cache=True, inline="always")
-def _uniform_int(rs, m):
-    # Lemire (2019): m in [1, 2**32); exact by rejection.
-    mm = np.uint64(m)
-    prod = _next32(rs) * mm
-    low = prod & _MASK32
-    if low < mm:
-        t = (_TWO32 - mm) % mm
-        while low < t:
-            prod = _next32(rs) * mm
-            low = prod & _MASK32
-    return np.int64(prod >> np.uint64(32))
-
-
-@njit(cache=True, inline="always")
 def _draw(state, spare, has, m):
-    # Scalar form of ``_uniform_int`` for the hot loops: the generator state lives in
-    # local variables (registers) instead of a 3-element array. Returns
-    # (value in [0, m), state, spare, has). Same draws as ``_next32``/``_uniform_int``.
+    # One integer in [0, m), m < 2**32, by Lemire's (2019) multiply-shift method with
+    # its rejection step (exactly uniform); each splitmix64 output gives two 32-bit
+    # draws, the high half first. The generator state lives in local variables.
+    # Returns (value, state, spare, has); same draws as ``_NpStream.uniform_int``.
     mm = np.uint64(m)
     if has:
         r = spare
@@ -140,128 +111,433 @@ def _draw(state, spare, has, m):
     return np.int64(prod >> np.uint64(32)), state, spare, has
 
 
-# Up to this many sites the conditional-permutation kernel marks drawn ids in an
-# n-sized stamp array (one load per draw for Floyd's duplicate check, the array stays
-# in cache). Above it, a 64-bit filter of the permutation's ids decides whether to
-# compare with the ids already drawn, and a site's ids are drawn (each value
-# prefetched) before its values are gathered. Both paths draw the same ids, so the
-# results do not depend on the path (tested).
-_MARK_MAX_N = 1 << 16
+# Conditional permutations (local statistics), from version 0.x on
+# ---------------------------------------------------------------------------------
+# Site i draws from its own stream splitmix64(seed, i). Each 64-bit output R gives a
+# batch of up to B Floyd digits at once (Lemire's method on the product M of their
+# ranges, split into mixed-radix digits by successive multiplications; Brackett-
+# Rozinsky & Lemire 2024): the batch is accepted when (R * M) mod 2**64 >=
+# 2**64 mod M, which makes the B digits exactly uniform and independent. B is the
+# largest of 1..4 with n**B <= 2**60 (4 up to 32,768 sites), so a rejection happens
+# with probability below 1/16 (about 5e-4 at 10,000 sites).
+#
+# Floyd's duplicate check runs off the critical path: each digit is looked up in a
+# per-thread stamp array (uint16) and the permutation's lag is summed from the raw
+# digits at once; only when two raw digits of a permutation coincide (about k**2/2n
+# of the permutations) is the permutation redone exactly (``_floyd_redo``). Floyd's
+# permutation variant (prefix t, or insert j after t) makes the ordered tuple a
+# uniformly random ordered sample, so that unequal weights get uniformly random
+# neighbours' values; without a duplicate the tuple is the digits in reverse order.
 
-# Permutations per pass over the links in the total-permutation kernels.
-_BLOCK = 8
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Hint the CPU to load ``arr[idx]`` into cache (``llvm.prefetch``, read, high
+    locality); no effect on results."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [i8p, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _mulhilo(typingctx, a, b):
+    """(high, low) 64-bit halves of the 128-bit product of two uint64."""
+    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i128 = ir.IntType(128)
+        i64 = ir.IntType(64)
+        prod = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+        lo = builder.trunc(prod, i64)
+        hi = builder.trunc(builder.lshr(prod, ir.Constant(i128, 64)), i64)
+        return context.make_tuple(builder, signature.return_type, [hi, lo])
+
+    return sig, codegen
+
+
+_ZERO = np.uint64(0)
+_ONE = np.uint64(1)
+_SIX = np.uint64(6)
+_M63 = np.uint64(63)
+# Up to this many sites the duplicate check uses a per-thread uint16 stamp array.
+_MARK_MAX_N = 1 << 16
+# Floyd digits per splitmix64 output: the largest B <= _MAX_BATCH with n**B <= 2**60
+_MAX_BATCH = 4
+
+
+def batch_size(n: int) -> int:
+    """Digits per 64-bit output for n sites (ranges < n): largest B <= 4 with
+    n**B <= 2**60."""
+    b = 1
+    while b < _MAX_BATCH and n ** (b + 1) <= 1 << 60:
+        b += 1
+    return b
+
+
+@njit(cache=True)
+def _floyd_order(i, n, k, chosen, order):
+    # Exact Floyd (permutation form) over the raw digits in ``chosen`` after a
+    # repeated digit: the sequence is built in ``order`` by prefixing a new id, or
+    # inserting j right after t when t is already in it; ids are then mapped to
+    # sites (id i stands for site n - 1).
+    length = 0
+    for s in range(k):
+        t = chosen[s]
+        j = np.uint64(n - 1 - k + s)
+        pos = -1
+        for q in range(length):
+            if order[q] == t:
+                pos = q
+                break
+        if pos < 0:
+            for q in range(length, 0, -1):
+                order[q] = order[q - 1]
+            order[0] = t
+        else:
+            for q in range(length, pos + 1, -1):
+                order[q] = order[q - 1]
+            order[pos + 1] = j
+        length += 1
+    ui = np.uint64(i)
+    ulast = np.uint64(n - 1)
+    for q in range(k):
+        if order[q] == ui:
+            order[q] = ulast
+
+
+@njit(cache=True)
+def _floyd_redo(b, wts, uniform, i, n, k, chosen, order):
+    # The lag of a permutation rebuilt by ``_floyd_order``: the two partial sums
+    # (even / odd positions, summed from the last position down, as the fast path
+    # does).
+    _floyd_order(i, n, k, chosen, order)
+    l0 = 0.0
+    l1 = 0.0
+    for q in range(k - 1, -1, -1):
+        idx = order[q]
+        v = b[idx] if uniform else wts[q] * b[idx]
+        if q & 1:
+            l1 += v
+        else:
+            l0 += v
+    return l0, l1
+
+
+@njit(cache=True, inline="always")
+def _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, buf, redo_all, B, uniform):
+    # Large n (no stamp array): first the ids of all P permutations (two 64-bit
+    # filters flag repeats; each value is prefetched as its id is drawn), then the
+    # gathers, which find the values in cache. Same ids and sums as _site_body.
+    ui = np.uint64(i)
+    ulast = np.uint64(n - 1)
+    r0 = np.uint64(n - k)
+    n_batch = (k + B - 1) // B
+    for p in range(P):
+        f1 = _ZERO
+        f2 = _ZERO
+        fh = _ZERO
+        base = p * k
+        for g in range(n_batch):
+            state = state + _GOLDEN
+            x = _mix(state)
+            while x * mtab[g] < ttab[g]:
+                state = state + _GOLDEN
+                x = _mix(state)
+            sb = g * B
+            for u in range(B):
+                s = sb + u
+                if s < k:
+                    t, x = _mulhilo(x, r0 + np.uint64(s))
+                    t6 = t >> _SIX
+                    fh |= (f1 >> (t & _M63)) & (f2 >> (t6 & _M63))
+                    f1 |= _ONE << (t & _M63)
+                    f2 |= _ONE << (t6 & _M63)
+                    chosen[s] = t
+                    idx = ulast if t == ui else t
+                    buf[base + k - 1 - s] = idx
+                    _prefetch(b, idx)
+        if (fh & _ONE) != _ZERO or redo_all:
+            _floyd_order(i, n, k, chosen, order)
+            for q in range(k):
+                buf[base + q] = order[q]
+    ge = 0
+    le = 0
+    a1 = 0.0
+    a2 = 0.0
+    w0 = wts[0]
+    for p in range(P):
+        base = p * k
+        l0 = 0.0
+        l1 = 0.0
+        for q in range(k - 1, -1, -1):
+            idx = buf[base + q]
+            v = b[idx] if uniform else wts[q] * b[idx]
+            if q & 1:
+                l1 += v
+            else:
+                l0 += v
+        lag = l0 + l1
+        if uniform:
+            lag = w0 * lag
+        if lag >= lo_t:
+            ge += 1
+        if lag <= hi_t:
+            le += 1
+        a1 += lag
+        a2 += lag * lag
+    return ge, le, a1, a2, 0
+
+
+@njit(cache=True, inline="always")
+def _site_body(b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen, order,
+               mark, stamp, redo_all, B, uniform):
+    # All P conditional permutations of site i (k >= 1 neighbours), n <= 65,536. B
+    # and uniform are constants in each caller below, so the digit loop is unrolled.
+    # Repeated raw digits are detected with the stamp array; the lag is summed from
+    # the raw digits meanwhile and rebuilt exactly when a digit repeats.
+    ui = np.uint64(i)
+    ulast = np.uint64(n - 1)
+    r0 = np.uint64(n - k)  # digit s is uniform in [0, r0 + s), i.e. [0, j_s]
+    ge = 0
+    le = 0
+    a1 = 0.0
+    a2 = 0.0
+    n_batch = (k + B - 1) // B
+    w0 = wts[0]
+    for p in range(P):
+        stamp += 1
+        if stamp == 65536:
+            mark[:] = 0
+            stamp = 1
+        st = np.uint16(stamp)
+        hit = False
+        l0 = 0.0
+        l1 = 0.0
+        for g in range(n_batch):
+            state = state + _GOLDEN
+            x = _mix(state)
+            while x * mtab[g] < ttab[g]:  # Lemire's rejection for the whole batch
+                state = state + _GOLDEN
+                x = _mix(state)
+            sb = g * B
+            for u in range(B):
+                s = sb + u
+                if s < k:
+                    t, x = _mulhilo(x, r0 + np.uint64(s))
+                    hit |= mark[t] == st
+                    mark[t] = st
+                    chosen[s] = t
+                    idx = ulast if t == ui else t
+                    # without a repeat, Floyd's sequence is the digits reversed
+                    v = b[idx] if uniform else wts[k - 1 - s] * b[idx]
+                    if (k - 1 - s) & 1:
+                        l1 += v
+                    else:
+                        l0 += v
+        if hit or redo_all:
+            l0, l1 = _floyd_redo(b, wts, uniform, i, n, k, chosen, order)
+        lag = l0 + l1
+        if uniform:
+            lag = w0 * lag
+        if lag >= lo_t:
+            ge += 1
+        if lag <= hi_t:
+            le += 1
+        a1 += lag
+        a2 += lag * lag
+    return ge, le, a1, a2, stamp
+
+
+# (batch size, stamp array or filters) pairs that occur: B = 4 only with n <= 32,768,
+# B <= 2 only with n > 2**20; uniform (equal weights) or not.
+_PATHS = ((4, True), (3, True), (3, False), (2, False), (1, False))
+
+
+@njit(cache=True)
+def _site_b4mu(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st, ra):
+    return _site_body(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st,
+                      ra, 4, True)
+
+
+@njit(cache=True)
+def _site_b4mw(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st, ra):
+    return _site_body(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st,
+                      ra, 4, False)
+
+
+@njit(cache=True)
+def _site_b3mu(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st, ra):
+    return _site_body(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st,
+                      ra, 3, True)
+
+
+@njit(cache=True)
+def _site_b3mw(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st, ra):
+    return _site_body(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, mk, st,
+                      ra, 3, False)
+
+
+@njit(cache=True)
+def _site_b3fu(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, bf, st, ra):
+    return _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch,
+                               od, bf, ra, 3, True)
+
+
+@njit(cache=True)
+def _site_b3fw(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, bf, st, ra):
+    return _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch,
+                               od, bf, ra, 3, False)
+
+
+@njit(cache=True)
+def _site_b2fu(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, bf, st, ra):
+    return _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch,
+                               od, bf, ra, 2, True)
+
+
+@njit(cache=True)
+def _site_b2fw(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, bf, st, ra):
+    return _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch,
+                               od, bf, ra, 2, False)
+
+
+@njit(cache=True)
+def _site_b1fu(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, bf, st, ra):
+    return _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch,
+                               od, bf, ra, 1, True)
+
+
+@njit(cache=True)
+def _site_b1fw(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch, od, bf, st, ra):
+    return _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mt, tt, ch,
+                               od, bf, ra, 1, False)
 
 
 @njit(parallel=True, cache=True)
-def _local_perm_kernel(focal_lag, b, indptr, weights, permutations, seed, use_mark):
+def _local_perm_kernel(
+    focal_lag, b, indptr, weights, permutations, seed, B, use_mark, redo_all
+):
     n = indptr.shape[0] - 1
     n_ge = np.zeros(n, dtype=np.int64)
     n_le = np.zeros(n, dtype=np.int64)
     s1 = np.zeros(n)
     s2 = np.zeros(n)
     useed = np.uint64(seed)
-    kmax = 0
+    kmax = 1
     for i in range(n):
         kmax = max(kmax, indptr[i + 1] - indptr[i])
-    # Sites are processed in a fixed number of chunks (independent of the thread
-    # count); each chunk reuses its buffers.
-    n_chunks = min(n, 64 if use_mark else 1024)
-    m = n - 1
+    # Sites in a fixed number of chunks (independent of the thread count); each
+    # chunk has its own buffers, padded by 64 bytes so that no two threads write to
+    # one cache line.
+    n_chunks = min(n, 64)
     for c in prange(n_chunks):
         lo = c * n // n_chunks
         hi = (c + 1) * n // n_chunks
-        chosen = np.empty(max(kmax, 1), dtype=np.int64)
-        wk = np.empty(max(kmax, 1))
-        mark = np.zeros(n if use_mark else 1, dtype=np.int64)
-        buf = np.empty(1 if use_mark else max(permutations * kmax, 1), dtype=np.int64)
+        scratch = np.empty(4 * kmax + 48, dtype=np.uint64)
+        chosen = scratch[8 : 8 + kmax]
+        order = scratch[16 + kmax : 16 + 2 * kmax + 1]
+        mtab = scratch[24 + 2 * kmax : 24 + 3 * kmax]
+        ttab = scratch[32 + 3 * kmax : 32 + 4 * kmax]
+        mark = np.zeros(n + 64 if use_mark else 1, dtype=np.uint16)
+        buf = np.empty(1 if use_mark else max(permutations * kmax, 1) + 16, dtype=np.uint64)
         stamp = 0
         for i in range(lo, hi):
             start = indptr[i]
             k = indptr[i + 1] - start
             if k == 0:
                 continue
-            for s in range(k):
-                wk[s] = weights[start + s]
+            wts = weights[start : start + k]
+            uniform = True
+            for s in range(1, k):
+                if wts[s] != wts[0]:
+                    uniform = False
+            # per batch: product M of its ranges and 2**64 mod M
+            for g in range((k + B - 1) // B):
+                mm = _ONE
+                for s in range(g * B, min(g * B + B, k)):
+                    mm *= np.uint64(n - k + s)
+                mtab[g] = mm
+                ttab[g] = (_ZERO - mm) % mm
             obs = focal_lag[i]
             tol = 1e-12 * max(abs(obs), 1e-300)
             lo_t = obs - tol
             hi_t = obs + tol
             state = _stream_start(useed, i)
-            spare = np.uint64(0)
-            has = False
-            ge = 0
-            le = 0
-            a1 = 0.0
-            a2 = 0.0
-            if use_mark:
-                # Floyd with a stamp array; the lag is summed as the ids are drawn.
-                for p in range(permutations):
-                    stamp += 1
-                    for s in range(k):
-                        j = m - k + s
-                        t, state, spare, has = _draw(state, spare, has, j + 1)
-                        if mark[t] == stamp:
-                            t = j
-                        mark[t] = stamp
-                        chosen[s] = t
-                    lag = 0.0
-                    for s in range(k):
-                        idx = chosen[s]
-                        if idx >= i:
-                            idx += 1
-                        lag += wk[s] * b[idx]
-                    if lag >= lo_t:
-                        ge += 1
-                    if lag <= hi_t:
-                        le += 1
-                    a1 += lag
-                    a2 += lag * lag
-            else:
-                # All of the site's ids first (each value prefetched as its id is
-                # drawn), then the gathers, which then find the values in cache.
-                for p in range(permutations):
-                    # A 64-bit filter of the ids drawn so far: the compares run only
-                    # when t's bit is already set (a possible duplicate).
-                    seen = np.uint64(0)
-                    for s in range(k):
-                        j = m - k + s
-                        t, state, spare, has = _draw(state, spare, has, j + 1)
-                        bit = np.uint64(1) << (
-                            (np.uint64(t) * _GOLDEN) >> np.uint64(58)
-                        )
-                        if seen & bit:
-                            for q in range(s):
-                                if chosen[q] == t:
-                                    t = j
-                                    bit = np.uint64(1) << (
-                                        (np.uint64(t) * _GOLDEN) >> np.uint64(58)
-                                    )
-                                    break
-                        seen |= bit
-                        chosen[s] = t
-                    base = p * k
-                    for s in range(k):
-                        idx = chosen[s]
-                        if idx >= i:
-                            idx += 1
-                        buf[base + s] = idx
-                        # the value is fetched while the next ids are drawn
-                        _prefetch(b, idx)
-                for p in range(permutations):
-                    base = p * k
-                    lag = 0.0
-                    for s in range(k):
-                        lag += wk[s] * b[buf[base + s]]
-                    if lag >= lo_t:
-                        ge += 1
-                    if lag <= hi_t:
-                        le += 1
-                    a1 += lag
-                    a2 += lag * lag
-            n_ge[i] = ge
-            n_le[i] = le
-            s1[i] = a1
-            s2[i] = a2
+            P = permutations
+            if B == 4 and use_mark:
+                if uniform:
+                    r = _site_b4mu(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, mark, stamp, redo_all,
+                    )
+                else:
+                    r = _site_b4mw(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, mark, stamp, redo_all,
+                    )
+            elif B == 3 and use_mark:
+                if uniform:
+                    r = _site_b3mu(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, mark, stamp, redo_all,
+                    )
+                else:
+                    r = _site_b3mw(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, mark, stamp, redo_all,
+                    )
+            elif B == 3 and not use_mark:
+                if uniform:
+                    r = _site_b3fu(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, buf, stamp, redo_all,
+                    )
+                else:
+                    r = _site_b3fw(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, buf, stamp, redo_all,
+                    )
+            elif B == 2 and not use_mark:
+                if uniform:
+                    r = _site_b2fu(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, buf, stamp, redo_all,
+                    )
+                else:
+                    r = _site_b2fw(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, buf, stamp, redo_all,
+                    )
+            elif B == 1 and not use_mark:
+                if uniform:
+                    r = _site_b1fu(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, buf, stamp, redo_all,
+                    )
+                else:
+                    r = _site_b1fw(
+                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        order, buf, stamp, redo_all,
+                    )
+            else:  # not reached: local_perm_numba passes one of _PATHS
+                r = (0, 0, 0.0, 0.0, stamp)
+            n_ge[i] = r[0]
+            n_le[i] = r[1]
+            s1[i] = r[2]
+            s2[i] = r[3]
+            stamp = r[4]
     return n_ge, n_le, s1, s2
 
 
@@ -270,15 +546,21 @@ def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed)
 
     For each site i the observed lag is ``focal_lag[i]`` = sum_j w_ij b_j over its
     neighbours (self excluded). Each permutation replaces the neighbours' values by
-    k_i values drawn without replacement from the other n - 1 sites. Returns
+    k_i values drawn without replacement from the other n - 1 sites, in uniformly
+    random order (so unequal weights get uniformly random values). Returns
     (n_ge, n_le, sum, sum_sq): counts of permuted lags >= / <= the observed lag
     (with a relative tolerance of 1e-12 for ties) and the first two moments.
     ``indices`` is not read (the neighbours' own values are replaced).
     """
     n = indptr.shape[0] - 1
     return _local_perm_kernel(
-        focal_lag, b, indptr, weights, permutations, seed, n <= _MARK_MAX_N
+        focal_lag, b, indptr, weights, permutations, seed, batch_size(n),
+        n <= _MARK_MAX_N, False,
     )
+
+
+# Permutations per pass over the links in the total-permutation kernels.
+_BLOCK = 8
 
 
 def _np_mix(z):
@@ -295,6 +577,9 @@ def _np_stream_start(seed, counter):
         )
 
 
+_U64 = (1 << 64) - 1
+
+
 class _NpStream:
     """Numpy twin of the scalar stream: one generator state, Python ints."""
 
@@ -302,12 +587,15 @@ class _NpStream:
         self.state = int(_np_stream_start(np.uint64(seed), np.uint64(counter)))
         self.spare = None
 
+    def next64(self):
+        self.state = (self.state + int(_GOLDEN)) & _U64
+        return int(_np_mix(np.uint64(self.state)))
+
     def next32(self):
         if self.spare is not None:
             out, self.spare = self.spare, None
             return out
-        self.state = (self.state + int(_GOLDEN)) & 0xFFFFFFFFFFFFFFFF
-        out = int(_np_mix(np.uint64(self.state)))
+        out = self.next64()
         self.spare = out & 0xFFFFFFFF
         return out >> 32
 
@@ -324,33 +612,79 @@ class _NpStream:
                 low = prod & 0xFFFFFFFF
         return prod >> 32
 
+    def batch(self, ranges):
+        """Uniform digits in [0, r) for each r in ``ranges`` from one accepted 64-bit
+        output (Lemire on the product, split into mixed-radix digits)."""
+        big_m = 1
+        for r in ranges:
+            big_m *= int(r)
+        thr = (1 << 64) % big_m
+        while True:
+            x = self.next64()
+            if (x * big_m) & _U64 >= thr:
+                break
+        out = []
+        for r in ranges:
+            prod = x * int(r)
+            out.append(prod >> 64)
+            x = prod & _U64
+        return out
 
-def local_perm_numpy(focal_lag, b, indptr, indices, weights, permutations, seed):
-    """Numpy twin of :func:`local_perm_numba` (same signature and results; slow)."""
+
+def _floyd_sequence(digits, n, k):
+    """Floyd's permutation form: prefix t, or insert j after t when t is there."""
+    seq: list[int] = []
+    for s, t in enumerate(digits):
+        j = n - 1 - k + s
+        if t in seq:
+            seq.insert(seq.index(t) + 1, j)
+        else:
+            seq.insert(0, t)
+    return seq
+
+
+def local_perm_numpy(
+    focal_lag, b, indptr, indices, weights, permutations, seed, batch=None
+):
+    """Numpy twin of :func:`local_perm_numba` (same signature and results; slow).
+
+    ``batch`` overrides the digits per output (default ``batch_size(n)``), to test
+    the kernel's other batch sizes on small inputs."""
     n = indptr.shape[0] - 1
     n_ge = np.zeros(n, dtype=np.int64)
     n_le = np.zeros(n, dtype=np.int64)
     s1 = np.zeros(n)
     s2 = np.zeros(n)
+    B = batch_size(n) if batch is None else int(batch)
     for i in range(n):
         start, stop = indptr[i], indptr[i + 1]
         k = stop - start
         if k == 0:
             continue
+        wts = weights[start:stop]
+        uniform = bool(np.all(wts == wts[0]))
         stream = _NpStream(seed, i)
-        m = n - 1
+        ranges = [n - k + s for s in range(k)]
         draws = np.empty((permutations, k), dtype=np.int64)
         for p in range(permutations):
-            chosen: list[int] = []
-            for s in range(k):
-                j = m - k + s
-                t = stream.uniform_int(j + 1)
-                chosen.append(j if t in chosen else t)
-            draws[p] = chosen
-        draws[draws >= i] += 1
-        lags = np.zeros(permutations)
-        for s in range(k):  # same summation order as the compiled kernel
-            lags = lags + weights[start + s] * b[draws[:, s]]
+            digits: list[int] = []
+            for g in range(0, k, B):
+                digits += stream.batch(ranges[g : g + B])
+            draws[p] = _floyd_sequence(digits, n, k)
+        draws[draws == i] = n - 1  # ids 0..n-2 stand for the sites other than i
+        # same summation order as the compiled kernel: even and odd positions apart,
+        # the last position first
+        lag0 = np.zeros(permutations)
+        lag1 = np.zeros(permutations)
+        for q in range(k - 1, -1, -1):
+            v = b[draws[:, q]] if uniform else wts[q] * b[draws[:, q]]
+            if q & 1:
+                lag1 = lag1 + v
+            else:
+                lag0 = lag0 + v
+        lags = lag0 + lag1
+        if uniform:
+            lags = wts[0] * lags
         obs = focal_lag[i]
         tol = 1e-12 * max(abs(obs), 1e-300)
         n_ge[i] = int((lags >= obs - tol).sum())

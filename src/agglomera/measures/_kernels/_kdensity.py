@@ -472,34 +472,40 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
         for i in range(n_bins):
             row[i] += near[i]
 
-@njit(parallel=True, cache=True, fastmath=True)
-def _pair_histograms(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
-                     radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
-                     node_frac, use_log, weighted, mode):
-    literally(use_log)
-    literally(weighted)
-    literally(mode)
-    geo = mode > 0
-    n_sets = sel.shape[0]
-    hist = np.zeros((n_sets, n_bins))
-    if log_nodes > 0:
-        qbits = LOG_FRACTION_BITS
-    else:
-        qbits = 16
-        while (n_bins + 2) * (1 << qbits) > 2147483647:
-            qbits -= 1
-    if geo:
-        half = cutoff / (2.0 * radius)
-        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
-    else:
-        chord_cut = cutoff
-    for s in prange(n_sets):
-        _set_histogram(xyz, strip, sel[s], wsel[s], strip_width, chord_cut, radius,
-                       bin_width, n_bins, cutoff, qbits, log_nodes, log_key0,
-                       log_shift, log_dump, node_bin, node_frac, hist[s], use_log,
-                       weighted, mode)
-    return hist
+def _make_driver(use_log, weighted, mode):
+    """The parallel loop over point sets for one combination of flags. The flags are
+    closure constants, so ``_set_histogram`` is compiled for them (literal types) once,
+    and a call from Python dispatches on plain argument types (cached)."""
 
+    @njit(parallel=True, cache=True, fastmath=True)
+    def pair_histograms(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
+                        radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
+                        node_frac):
+        n_sets = sel.shape[0]
+        hist = np.zeros((n_sets, n_bins))
+        if use_log:
+            qbits = LOG_FRACTION_BITS
+        else:
+            qbits = 16
+            while (n_bins + 2) * (1 << qbits) > 2147483647:
+                qbits -= 1
+        if mode > 0:
+            half = cutoff / (2.0 * radius)
+            chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
+        else:
+            chord_cut = cutoff
+        for s in prange(n_sets):
+            _set_histogram(xyz, strip, sel[s], wsel[s], strip_width, chord_cut, radius,
+                           bin_width, n_bins, cutoff, qbits, log_nodes, log_key0,
+                           log_shift, log_dump, node_bin, node_frac, hist[s], use_log,
+                           weighted, mode)
+        return hist
+
+    return pair_histograms
+
+
+_DRIVERS = {(lg, w, md): _make_driver(lg, w, md) for lg in (False, True)
+            for w in (False, True) for md in ((0, 2) if lg else (0, 1, 2))}
 
 
 def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
@@ -523,10 +529,10 @@ def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
     use_log = bool(log_nodes > 0)
     if use_log:  # no per-pair arc on the two-stage path
         mode = min(mode, 1) * 2
-    return _pair_histograms(xyz, strip, float(strip_width), sel, wsel, float(bin_width),
-                            int(n_bins), float(cutoff), float(radius), int(log_nodes),
-                            int(log_key0), int(log_shift), float(log_dump), node_bin,
-                            node_frac, use_log, bool(wsel.shape[1] > 0), int(mode))
+    driver = _DRIVERS[(use_log, bool(wsel.shape[1] > 0), int(mode))]
+    return driver(xyz, strip, float(strip_width), sel, wsel, float(bin_width),
+                  int(n_bins), float(cutoff), float(radius), int(log_nodes),
+                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac)
 
 
 def _double_bits(x: float) -> int:

@@ -361,7 +361,10 @@ def _binning(cutoff, delta, h, geo, radius, k):
     base = delta ** 2 / 8.0 * k2
     n_direct = math.floor(cutoff / delta) + 2
     table = None
-    if k * (k - 1) / 2 >= LOG_MIN_PAIRS_PER_NODE * 4096:  # cheap pre-check
+    # two-stage for great-circle distances only: it saves a square root and an arcsine
+    # per pair; with projected coordinates the direct path (one square root) measured
+    # faster (2.2 vs 3.5 ns per pair)
+    if geo and k * (k - 1) / 2 >= LOG_MIN_PAIRS_PER_NODE * 4096:  # cheap pre-check
         table = log_node_table(cutoff, delta, geo, radius)
         # (a table of a few nodes means a bin width near the cutoff: direct is exact)
         if (k * (k - 1) / 2 < LOG_MIN_PAIRS_PER_NODE * table["n_nodes"]

@@ -21,15 +21,15 @@ import pandas as pd
 from agglomera.errors import SchemaError
 from agglomera.measures._input import check_choice
 from agglomera.measures._kernels._kdensity import (
-    banded_kde_numba,
     LOG_FRACTION_BITS,
+    band_index,
     draw_sets_numba,
     envelope_numba,
     gaussian_band_numba,
     log_node_table,
     pair_distance_list_numba,
     pair_distances_numpy,
-    pair_histogram_numba,
+    pair_histograms_wide,
     quantum_bits,
 )
 
@@ -405,11 +405,13 @@ def _curves(sel, wsel, *, method, coords, strip, strip_width, grid, h, cutoff, d
         if binning is None:
             binning = _binning(cutoff, delta, h, geo, radius, sel.shape[1])
         n_bins = binning["n_bins"]
-        hist = pair_histogram_numba(coords, strip, strip_width, sel, wsel, delta, n_bins,
-                                    cutoff, geo, radius, *binning["args"])
         if kmat is None:
             kmat = _binned_kernel(grid, n_bins, delta, h)
-        return banded_kde_numba(hist, kmat[0], kmat[1]) / denom
+        # histogram and banded KDE set by set (equal to banded_kde_numba of the
+        # histograms up to summation order; tested)
+        band = (kmat[0], kmat[1], *band_index(kmat[1], kmat[0].shape[1], n_bins))
+        return pair_histograms_wide(coords, strip, strip_width, sel, wsel, delta, n_bins,
+                                    cutoff, geo, radius, *binning["args"], band) / denom
     out = np.empty((sel.shape[0], grid.size))
     for s in range(sel.shape[0]):
         pts = coords[sel[s]]

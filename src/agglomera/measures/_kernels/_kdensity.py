@@ -258,6 +258,11 @@ LOG_BIN_BITS = 10
 LOG_FRACTION_BITS = 16
 LOG_NEAR_BINS = 4
 
+#: Sets of at most this many points compare every pair (no strips).
+ALL_PAIRS_MAX = 160
+#: Sets with at most this many pairs per bin are binned straight into the row.
+ROW_DIRECT_PAIRS_PER_BIN = 4
+
 
 @njit(cache=True, fastmath=True, inline="never")
 def _near_pair(u, ww, near, geo, radius, bin_width):
@@ -290,9 +295,11 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
     k = sel_row.size
     # the set's points in local arrays (the compiler then knows they alias nothing,
     # which the vectorised distance loops need)
-    xs = np.empty(k)
-    ys = np.empty(k)
-    zs = np.empty(k)
+    # padded by 16: the distance loops run to a multiple of 16 (no scalar remainder;
+    # the extra values are never binned)
+    xs = np.zeros(k + 16)
+    ys = np.zeros(k + 16)
+    zs = np.zeros(k + 16)
     st = np.empty(k, dtype=np.int64)
     for a in range(k):
         i = sel_row[a]
@@ -314,22 +321,33 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
     uqm = np.uint32(qmask)
     bits_lo = log_key0 << log_shift
     n_acc = log_nodes + 1 if use_log else n_bins + 2
+    # small sets: every pair, no strips (their windows would cost more than the pairs
+    # they skip); pairs binned straight into the row (partial sums of multiples of
+    # 2**-Q stay exact, so the row is the same as through the packed counters)
+    all_pairs = k <= ALL_PAIRS_MAX
+    in_row = (not use_log) and k * (k - 1) // 2 <= ROW_DIRECT_PAIRS_PER_BIN * n_bins
+    inv_quanta = 1.0 / quanta
     # strips: runs of equal strip numbers
     run = np.empty(k + 1, dtype=np.int64)
     n_runs = 0
-    for a in range(k):
-        if a == 0 or st[a] != st[a - 1]:
-            run[n_runs] = a
-            n_runs += 1
+    if all_pairs:
+        run[0] = 0
+        n_runs = 1
+    else:
+        for a in range(k):
+            if a == 0 or st[a] != st[a - 1]:
+                run[n_runs] = a
+                n_runs += 1
     run[n_runs] = k
-    acc = np.zeros(n_acc, dtype=np.int64)
-    cnt = np.zeros(n_acc, dtype=np.int64)
-    sq = np.zeros(n_acc, dtype=np.int64)
-    cw = np.zeros(n_acc if weighted else 0)
-    fw = np.zeros(n_acc if weighted else 0)
+    n_keep = 0 if in_row else n_acc
+    acc = np.zeros(n_keep, dtype=np.int64)
+    cnt = np.zeros(n_keep, dtype=np.int64)
+    sq = np.zeros(n_keep, dtype=np.int64)
+    cw = np.zeros(n_keep if weighted else 0)
+    fw = np.zeros(n_keep if weighted else 0)
     near = np.zeros(n_bins + 1 if use_log else 0)  # pairs below the first log node
-    buf = np.empty(k, dtype=np.uint32)
-    ubuf = np.empty(k if use_log else 0)
+    buf = np.empty(k + 16, dtype=np.uint32)
+    ubuf = np.empty(k + 16 if use_log else 0)
     ubits = ubuf.view(np.int64)
     near_t = np.empty(k if use_log else 0, dtype=np.int64)
     since = 0
@@ -338,7 +356,7 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
         a1 = run[ra + 1]
         for rb in range(ra, n_runs):
             gap = (st[run[rb]] - st[a0] - 1) * strip_width
-            if gap > chord_cut:
+            if gap > chord_cut and not all_pairs:
                 break
             wx = math.sqrt(cut2 - gap * gap) if gap > 0 else chord_cut
             b1 = run[rb + 1]
@@ -348,19 +366,23 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                 xa = xs[a]
                 ya = ys[a]
                 za = zs[a]
-                if rb == ra:
+                if all_pairs:
                     lo = a + 1
+                    hi = k
                 else:
-                    while lo < b1 and xs[lo] < xa - wx:
-                        lo += 1
-                if hi < lo:
-                    hi = lo
-                while hi < b1 and xs[hi] <= xa + wx:
-                    hi += 1
+                    if rb == ra:
+                        lo = a + 1
+                    else:
+                        while lo < b1 and xs[lo] < xa - wx:
+                            lo += 1
+                    if hi < lo:
+                        hi = lo
+                    while hi < b1 and xs[hi] <= xa + wx:
+                        hi += 1
                 m = hi - lo
                 if m == 0:
                     continue
-                if not weighted and since + m > _FLUSH:
+                if not weighted and not in_row and since + m > _FLUSH:
                     for i in range(n_acc):
                         v = acc[i]
                         cnt[i] += v >> _COUNT_SHIFT
@@ -369,17 +391,18 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                     since = 0
                 since += m
                 wa = ws[a] if weighted else 1.0
+                mp = (m + 15) & -16
                 if use_log:
                     # squared chord; its IEEE-754 bits give the log bin and fraction
                     if geo:
-                        for t in range(m):
+                        for t in range(mp):
                             dx = xs[lo + t] - xa
                             dy = ys[lo + t] - ya
                             dz = zs[lo + t] - za
                             u = dx * dx + dy * dy + dz * dz
                             ubuf[t] = u if u <= cut2 else log_dump
                     else:
-                        for t in range(m):
+                        for t in range(mp):
                             dx = xs[lo + t] - xa
                             dy = ys[lo + t] - ya
                             u = dx * dx + dy * dy
@@ -412,13 +435,13 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                                    geo, radius, bin_width)
                     continue
                 if not geo:
-                    for t in range(m):
+                    for t in range(mp):
                         dx = xs[lo + t] - xa
                         dy = ys[lo + t] - ya
                         p = math.sqrt(dx * dx + dy * dy) * inv
                         buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
                 elif series:
-                    for t in range(m):
+                    for t in range(mp):
                         dx = xs[lo + t] - xa
                         dy = ys[lo + t] - ya
                         dz = zs[lo + t] - za
@@ -426,14 +449,29 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                             dx * dx + dy * dy + dz * dz)) * scale
                         buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
                 else:
-                    for t in range(m):
+                    for t in range(mp):
                         dx = xs[lo + t] - xa
                         dy = ys[lo + t] - ya
                         dz = zs[lo + t] - za
                         p = math.asin(min(0.5 * math.sqrt(
                             dx * dx + dy * dy + dz * dz), 1.0)) * scale
                         buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
-                if weighted:
+                if in_row and weighted:
+                    for t in range(m):
+                        pq = buf[t]
+                        ib = pq >> uq
+                        ww = wa * ws[lo + t]
+                        f = ww * ((pq & uqm) * inv_quanta)
+                        row[ib] += ww - f
+                        row[ib + 1] += f
+                elif in_row:
+                    for t in range(m):
+                        pq = buf[t]
+                        ib = pq >> uq
+                        f = (pq & uqm) * inv_quanta
+                        row[ib] += 1.0 - f
+                        row[ib + 1] += f
+                elif weighted:
                     for t in range(m):
                         pq = buf[t]
                         ib = pq >> uq
@@ -444,6 +482,10 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                     for t in range(m):
                         pq = buf[t]
                         acc[pq >> uq] += one + np.int64(pq & uqm)
+    if in_row:  # drop what went past the cutoff (row has 3 spare entries)
+        for i in range(n_bins, row.size):
+            row[i] = 0.0
+        return
     # fraction sums per bin: integers (unweighted) or doubles, in quanta
     if not weighted:
         for i in range(n_acc):
@@ -472,17 +514,65 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
         for i in range(n_bins):
             row[i] += near[i]
 
+@njit(cache=True, fastmath=True)
+def _row_kde(row, n_bins, kband, lo, m_first, m_count, out):
+    """``out[m] = sum_t row[lo[m] + t] kband[m, t]`` (the banded KDE of one histogram
+    row), over the rows' bands (dense) or, when the row has few non-empty bins, bin by
+    bin over the bands that contain each bin (``m_first``/``m_count``), whichever
+    costs fewer multiplications."""
+    n_out, width = kband.shape
+    sparse_cost = 0
+    for b in range(n_bins):
+        if row[b] != 0.0:
+            sparse_cost += m_count[b]
+    if sparse_cost * 2 < n_out * width:
+        for m in range(n_out):
+            out[m] = 0.0
+        for b in range(n_bins):
+            v = row[b]
+            if v != 0.0:
+                for m in range(m_first[b], m_first[b] + m_count[b]):
+                    out[m] += v * kband[m, b - lo[m]]
+        return
+    for m in range(n_out):
+        start = lo[m]
+        stop = min(width, n_bins - start)
+        kr = kband[m]
+        acc = 0.0
+        for t in range(stop):
+            acc += row[start + t] * kr[t]
+        out[m] = acc
+
+
+def band_index(lo, width, n_bins):
+    """For each bin, the first grid distance whose kernel band contains it and how
+    many do (bands ``[lo[m], lo[m] + width)``, ``lo`` non-decreasing)."""
+    bins = np.arange(n_bins)
+    first = np.searchsorted(lo + width, bins, side="right")  # first m with lo+w > b
+    last = np.searchsorted(lo, bins, side="right")  # first m with lo > b
+    return first.astype(np.int64), np.maximum(last - first, 0).astype(np.int64)
+
+
 def _make_driver(use_log, weighted, mode):
     """The parallel loop over point sets for one combination of flags. The flags are
     closure constants, so ``_set_histogram`` is compiled for them (literal types) once,
-    and a call from Python dispatches on plain argument types (cached)."""
+    and a call from Python dispatches on plain argument types (cached).
+
+    With a kernel band (``kband`` with rows), each set's histogram stays in a scratch
+    row and only its KDE (``n_sets x n_out``) is returned, computed by the same thread
+    right after binning; without, the histograms themselves (``n_sets x (n_bins +
+    3)``, the last 3 columns zero)."""
 
     @njit(parallel=True, cache=True, fastmath=True)
     def pair_histograms(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
                         radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
-                        node_frac):
+                        node_frac, kband, lo, m_first, m_count):
         n_sets = sel.shape[0]
-        hist = np.zeros((n_sets, n_bins))
+        n_out = kband.shape[0]
+        fused = n_out > 0
+        # 3 spare columns (always zero on return): bins past the cutoff during binning
+        hist = np.zeros((0 if fused else n_sets, n_bins + 3))
+        curves = np.zeros((n_sets if fused else 0, n_out))
         if use_log:
             qbits = LOG_FRACTION_BITS
         else:
@@ -495,17 +585,23 @@ def _make_driver(use_log, weighted, mode):
         else:
             chord_cut = cutoff
         for s in prange(n_sets):
+            row = np.zeros(n_bins + 3) if fused else hist[s]
             _set_histogram(xyz, strip, sel[s], wsel[s], strip_width, chord_cut, radius,
                            bin_width, n_bins, cutoff, qbits, log_nodes, log_key0,
-                           log_shift, log_dump, node_bin, node_frac, hist[s], use_log,
+                           log_shift, log_dump, node_bin, node_frac, row, use_log,
                            weighted, mode)
-        return hist
+            if fused:
+                _row_kde(row, n_bins, kband, lo, m_first, m_count, curves[s])
+        return curves if fused else hist
 
     return pair_histograms
 
 
 _DRIVERS = {(lg, w, md): _make_driver(lg, w, md) for lg in (False, True)
             for w in (False, True) for md in ((0, 2) if lg else (0, 1, 2))}
+
+_NO_BAND = (np.zeros((0, 1)), np.zeros(0, np.int64), np.zeros(0, np.int64),
+            np.zeros(0, np.int64))
 
 
 def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
@@ -520,6 +616,17 @@ def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
     :func:`log_node_table`. Requires ``n_bins >= floor(cutoff / bin_width) + 2``
     (and the node table's ``n_bins``) and at most 2**22 points per set.
     """
+    return pair_histograms_wide(xyz, strip, strip_width, sel, wsel, bin_width, n_bins,
+                                cutoff, geo, radius, log_nodes, log_key0, log_shift,
+                                log_dump, node_bin, node_frac)[:, :n_bins]
+
+
+def pair_histograms_wide(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
+                         geo, radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
+                         node_frac, band=None):
+    """:func:`pair_histogram_numba` with 3 extra columns, all zero (no copy); with
+    ``band = (kband, lo, m_first, m_count)`` the banded KDE of each set instead
+    (``banded_kde_numba`` of the histograms, computed set by set)."""
     if geo:
         half = cutoff / (2.0 * radius)
         chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
@@ -530,9 +637,11 @@ def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
     if use_log:  # no per-pair arc on the two-stage path
         mode = min(mode, 1) * 2
     driver = _DRIVERS[(use_log, bool(wsel.shape[1] > 0), int(mode))]
+    kband, lo, m_first, m_count = _NO_BAND if band is None else band
     return driver(xyz, strip, float(strip_width), sel, wsel, float(bin_width),
                   int(n_bins), float(cutoff), float(radius), int(log_nodes),
-                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac)
+                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac,
+                  kband, lo, m_first, m_count)
 
 
 def _double_bits(x: float) -> int:

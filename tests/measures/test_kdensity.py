@@ -26,7 +26,6 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
     gaussian_band_numba,
     gaussian_band_numpy,
     log_node_table,
-    band_index,
     pair_histogram_numba,
     pair_histogram_numpy,
     pair_histograms_wide,
@@ -34,7 +33,6 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
 from agglomera.measures import kdensity as kdensity_module
 from agglomera.measures.kdensity import (
     EARTH_RADIUS_KM,
-    _binned_kernel,
     _extreme_rank_pvalues,
     _global_bands,
     _sites,
@@ -288,21 +286,17 @@ def test_pair_histogram_numba_equals_numpy_twin(geo, weighted, path):
         assert a[s].sum() == pytest.approx(ww[d <= cutoff].sum(), rel=1e-12)
 
 
-@pytest.mark.parametrize("k", [12, 120])  # sparse and dense KDE of the rows
-def test_fused_kde_equals_banded_kde_of_the_histograms(k):
+def test_wide_histograms_have_three_zero_columns():
     xyz, strips, width, _, cutoff, bw = _kernel_case(False)
-    sel, wsel = draw_sets_numba(xyz.shape[0], k, 5, 0, 9, np.ones(k), False, 2)
-    args, n_bins = _path_args("direct", cutoff, bw, False)
-    hist = pair_histograms_wide(xyz, strips, width, sel, wsel, bw, n_bins, cutoff, False,
-                                EARTH_RADIUS_KM, *args)
-    assert hist.shape[1] == n_bins + 3 and not hist[:, n_bins:].any()
-    grid = np.linspace(0.0, 25.0, 51)
-    kband, lo = _binned_kernel(grid, n_bins, bw, 1.0)
-    band = (kband, lo, *band_index(lo, kband.shape[1], n_bins))
-    fused = pair_histograms_wide(xyz, strips, width, sel, wsel, bw, n_bins, cutoff, False,
-                                 EARTH_RADIUS_KM, *args, band)
-    np.testing.assert_allclose(fused, banded_kde_numpy(hist[:, :n_bins], kband, lo),
-                               rtol=1e-12, atol=1e-12 * fused.max())
+    for k in (12, 120, 300):  # every pair / strips; straight into the row / packed
+        sel, wsel = draw_sets_numba(xyz.shape[0], k, 5, 0, 4, np.ones(k), False, 2)
+        args, n_bins = _path_args("direct", cutoff, bw, False)
+        hist = pair_histograms_wide(xyz, strips, width, sel, wsel, bw, n_bins, cutoff,
+                                    False, EARTH_RADIUS_KM, *args)
+        assert hist.shape[1] == n_bins + 3 and not hist[:, n_bins:].any()
+        np.testing.assert_array_equal(hist[:, :n_bins], pair_histogram_numpy(
+            xyz, strips, width, sel, wsel, bw, n_bins, cutoff, False, EARTH_RADIUS_KM,
+            *args))
 
 
 def test_draw_sets_twin_and_independent_of_threads_and_chunks():

@@ -22,7 +22,7 @@ from agglomera.errors import SchemaError
 from agglomera.measures._input import check_choice
 from agglomera.measures._kernels._kdensity import (
     LOG_FRACTION_BITS,
-    band_index,
+    banded_kde_numba,
     draw_sets_numba,
     envelope_numba,
     gaussian_band_numba,
@@ -407,11 +407,10 @@ def _curves(sel, wsel, *, method, coords, strip, strip_width, grid, h, cutoff, d
         n_bins = binning["n_bins"]
         if kmat is None:
             kmat = _binned_kernel(grid, n_bins, delta, h)
-        # histogram and banded KDE set by set (equal to banded_kde_numba of the
-        # histograms up to summation order; tested)
-        band = (kmat[0], kmat[1], *band_index(kmat[1], kmat[0].shape[1], n_bins))
-        return pair_histograms_wide(coords, strip, strip_width, sel, wsel, delta, n_bins,
-                                    cutoff, geo, radius, *binning["args"], band) / denom
+        # (3 extra zero columns: the banded KDE reads them as empty bins)
+        hist = pair_histograms_wide(coords, strip, strip_width, sel, wsel, delta, n_bins,
+                                    cutoff, geo, radius, *binning["args"])
+        return banded_kde_numba(hist, kmat[0], kmat[1]) / denom
     out = np.empty((sel.shape[0], grid.size))
     for s in range(sel.shape[0]):
         pts = coords[sel[s]]

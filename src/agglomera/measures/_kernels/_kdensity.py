@@ -514,65 +514,19 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
         for i in range(n_bins):
             row[i] += near[i]
 
-@njit(cache=True, fastmath=True)
-def _row_kde(row, n_bins, kband, lo, m_first, m_count, out):
-    """``out[m] = sum_t row[lo[m] + t] kband[m, t]`` (the banded KDE of one histogram
-    row), over the rows' bands (dense) or, when the row has few non-empty bins, bin by
-    bin over the bands that contain each bin (``m_first``/``m_count``), whichever
-    costs fewer multiplications."""
-    n_out, width = kband.shape
-    sparse_cost = 0
-    for b in range(n_bins):
-        if row[b] != 0.0:
-            sparse_cost += m_count[b]
-    if sparse_cost * 2 < n_out * width:
-        for m in range(n_out):
-            out[m] = 0.0
-        for b in range(n_bins):
-            v = row[b]
-            if v != 0.0:
-                for m in range(m_first[b], m_first[b] + m_count[b]):
-                    out[m] += v * kband[m, b - lo[m]]
-        return
-    for m in range(n_out):
-        start = lo[m]
-        stop = min(width, n_bins - start)
-        kr = kband[m]
-        acc = 0.0
-        for t in range(stop):
-            acc += row[start + t] * kr[t]
-        out[m] = acc
-
-
-def band_index(lo, width, n_bins):
-    """For each bin, the first grid distance whose kernel band contains it and how
-    many do (bands ``[lo[m], lo[m] + width)``, ``lo`` non-decreasing)."""
-    bins = np.arange(n_bins)
-    first = np.searchsorted(lo + width, bins, side="right")  # first m with lo+w > b
-    last = np.searchsorted(lo, bins, side="right")  # first m with lo > b
-    return first.astype(np.int64), np.maximum(last - first, 0).astype(np.int64)
-
-
 def _make_driver(use_log, weighted, mode):
     """The parallel loop over point sets for one combination of flags. The flags are
     closure constants, so ``_set_histogram`` is compiled for them (literal types) once,
-    and a call from Python dispatches on plain argument types (cached).
-
-    With a kernel band (``kband`` with rows), each set's histogram stays in a scratch
-    row and only its KDE (``n_sets x n_out``) is returned, computed by the same thread
-    right after binning; without, the histograms themselves (``n_sets x (n_bins +
-    3)``, the last 3 columns zero)."""
+    and a call from Python dispatches on plain argument types (cached). Returns the
+    histograms, ``n_sets x (n_bins + 3)`` (the last 3 columns zero)."""
 
     @njit(parallel=True, cache=True, fastmath=True)
     def pair_histograms(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
                         radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
-                        node_frac, kband, lo, m_first, m_count):
+                        node_frac):
         n_sets = sel.shape[0]
-        n_out = kband.shape[0]
-        fused = n_out > 0
         # 3 spare columns (always zero on return): bins past the cutoff during binning
-        hist = np.zeros((0 if fused else n_sets, n_bins + 3))
-        curves = np.zeros((n_sets if fused else 0, n_out))
+        hist = np.zeros((n_sets, n_bins + 3))
         if use_log:
             qbits = LOG_FRACTION_BITS
         else:
@@ -585,24 +539,17 @@ def _make_driver(use_log, weighted, mode):
         else:
             chord_cut = cutoff
         for s in prange(n_sets):
-            row = np.zeros(n_bins + 3) if fused else hist[s]
             _set_histogram(xyz, strip, sel[s], wsel[s], strip_width, chord_cut, radius,
                            bin_width, n_bins, cutoff, qbits, log_nodes, log_key0,
-                           log_shift, log_dump, node_bin, node_frac, row, use_log,
+                           log_shift, log_dump, node_bin, node_frac, hist[s], use_log,
                            weighted, mode)
-            if fused:
-                _row_kde(row, n_bins, kband, lo, m_first, m_count, curves[s])
-        return curves if fused else hist
+        return hist
 
     return pair_histograms
 
 
 _DRIVERS = {(lg, w, md): _make_driver(lg, w, md) for lg in (False, True)
             for w in (False, True) for md in ((0, 2) if lg else (0, 1, 2))}
-
-_NO_BAND = (np.zeros((0, 1)), np.zeros(0, np.int64), np.zeros(0, np.int64),
-            np.zeros(0, np.int64))
-
 
 def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
                          geo, radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
@@ -623,10 +570,8 @@ def pair_histogram_numba(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
 
 def pair_histograms_wide(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
                          geo, radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
-                         node_frac, band=None):
-    """:func:`pair_histogram_numba` with 3 extra columns, all zero (no copy); with
-    ``band = (kband, lo, m_first, m_count)`` the banded KDE of each set instead
-    (``banded_kde_numba`` of the histograms, computed set by set)."""
+                         node_frac):
+    """:func:`pair_histogram_numba` with 3 extra columns, all zero (no copy)."""
     if geo:
         half = cutoff / (2.0 * radius)
         chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
@@ -637,11 +582,9 @@ def pair_histograms_wide(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
     if use_log:  # no per-pair arc on the two-stage path
         mode = min(mode, 1) * 2
     driver = _DRIVERS[(use_log, bool(wsel.shape[1] > 0), int(mode))]
-    kband, lo, m_first, m_count = _NO_BAND if band is None else band
     return driver(xyz, strip, float(strip_width), sel, wsel, float(bin_width),
                   int(n_bins), float(cutoff), float(radius), int(log_nodes),
-                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac,
-                  kband, lo, m_first, m_count)
+                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac)
 
 
 def _double_bits(x: float) -> int:

@@ -936,6 +936,15 @@ def envelope_numba(sims, obs, alpha):
                     vec[j] = (n - last[j, p]) + (1 if obs[j] > sims[i, j] else 0)
                 else:
                     vec[j] = first[j, p] + 1 + (1 if obs[j] < sims[i, j] else 0)
+            # the smallest rank usually decides the lexicographic comparison; sort
+            # the rank vector only when it ties with the observed one's
+            low = vec[0]
+            for j in range(1, m):
+                if vec[j] < low:
+                    low = vec[j]
+            if low != vec0[0]:
+                hits[i] = 1 if low < vec0[0] else 0
+                continue
             vec.sort()
             hit = 1
             for j in range(m):

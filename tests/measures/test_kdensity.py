@@ -22,6 +22,7 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
     pair_distance_list_numpy,
     draw_sets_numba,
     draw_sets_numpy,
+    _stable_argsort,
     envelope_numba,
     gaussian_band_numba,
     gaussian_band_numpy,
@@ -478,6 +479,16 @@ def test_compiled_envelope_equals_the_definitions(shape, ties):
     got = envelope_numba(sims, obs, 0.025)
     for a, b in zip(ref, got):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_stable_argsort_equals_numpy_stable():
+    rng = np.random.default_rng(4)
+    cases = [rng.random(999), np.round(rng.random(500) * 5) / 5, np.zeros(9),
+             np.r_[0.0, -0.0, 5e-324, 1e-300, 1e300, rng.random(40)],
+             rng.normal(size=200)]  # negatives: merge sort fallback
+    for x in cases:
+        np.testing.assert_array_equal(_stable_argsort(x.copy()),
+                                      np.argsort(x, kind="stable"))
 
 
 def test_global_bands_hand_example():

@@ -832,6 +832,45 @@ def pair_histogram_numpy(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
     return hist
 
 
+@njit(cache=True)
+def _stable_argsort(col):
+    """Stable ascending argsort of a float64 vector: LSD radix sort on the IEEE-754
+    bits (byte by byte, skipping bytes all keys share) when every value is >= 0 (the
+    bits then order as the values; -0.0 is read as +0.0), else merge sort. Equal
+    values keep their index order either way."""
+    n = col.size
+    ok = True
+    for i in range(n):
+        if not (col[i] >= 0.0):  # negative or NaN
+            ok = False
+            break
+    if not ok:
+        return np.argsort(col, kind="mergesort")
+    keys = col.view(np.uint64).copy()
+    for i in range(n):
+        if col[i] == 0.0:
+            keys[i] = np.uint64(0)
+    order = np.arange(n)
+    tmp = np.empty(n, dtype=np.int64)
+    count = np.empty(257, dtype=np.int64)
+    for byte in range(8):
+        shift = np.uint64(8 * byte)
+        count[:] = 0
+        for i in range(n):
+            count[np.int64((keys[order[i]] >> shift) & np.uint64(255)) + 1] += 1
+        if count.max() == n:  # every key has the same byte here
+            continue
+        for b in range(256):
+            count[b + 1] += count[b]
+        for i in range(n):
+            o = order[i]
+            d = np.int64((keys[o] >> shift) & np.uint64(255))
+            tmp[count[d]] = o
+            count[d] += 1
+        order, tmp = tmp, order
+    return order
+
+
 @njit(parallel=True, cache=True)
 def envelope_numba(sims, obs, alpha):
     """Local and global bands and extreme-rank p-values of simulated curves.
@@ -855,7 +894,7 @@ def envelope_numba(sims, obs, alpha):
     loc_hi = np.empty(m)
     for j in prange(m):
         col = sims[:, j].copy()
-        order = np.argsort(col, kind="mergesort")
+        order = _stable_argsort(col)
         for p in range(n):
             srt[j, p] = col[order[p]]
             pos_of[j, order[p]] = p

@@ -20,6 +20,8 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
     banded_kde_numpy,
     pair_distance_list_numba,
     pair_distance_list_numpy,
+    pair_distances_at_numba,
+    pair_distances_numpy,
     draw_sets_numba,
     draw_sets_numpy,
     _stable_argsort,
@@ -367,6 +369,13 @@ def test_other_kernels_equal_numpy_twins():
         np.testing.assert_allclose(pair_distance_list_numba(coords, idx, geo, 6371.0),
                                    pair_distance_list_numpy(coords, idx, geo, 6371.0),
                                    rtol=1e-13)
+        a = np.array([0, 3, 29, 7], dtype=np.int64)
+        b = np.array([1, 2, 0, 7 + 1], dtype=np.int64)
+        full = pair_distances_numpy(coords[idx], geo, 6371.0)
+        lookup = {(int(i), int(j)): d for d, i, j in zip(*full)}
+        want = [lookup[(min(x, y), max(x, y))] for x, y in zip(a, b)]
+        np.testing.assert_allclose(pair_distances_at_numba(coords, idx, a, b, geo, 6371.0),
+                                   want, rtol=1e-13)
     hist = rng.random((6, 500))
     kband = rng.random((20, 40))
     lo = np.array([0, 5, 470, 480, 499] + list(range(100, 250, 10)), dtype=np.int64)

@@ -28,6 +28,7 @@ from agglomera.measures._kernels._kdensity import (
     gaussian_band_numba,
     log_node_table,
     pair_distance_list_numba,
+    pair_distances_at_numba,
     pair_distances_numpy,
     pair_histograms_wide,
     quantum_bits,
@@ -177,9 +178,7 @@ def _sample_pair_distances(coords, idx, geo, radius, rng, limit=PAIR_SAMPLE_LIMI
     a = rng.integers(0, k, size=limit)
     b = rng.integers(0, k - 1, size=limit)
     b = b + (b >= a)  # a uniformly random pair of distinct points
-    diff = coords[idx[a]] - coords[idx[b]]
-    chord = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    d = 2.0 * radius * np.arcsin(np.minimum(chord / 2, 1.0)) if geo else chord
+    d = pair_distances_at_numba(coords, idx.astype(np.int64), a, b, geo, radius)
     return d, n_pairs, True
 
 

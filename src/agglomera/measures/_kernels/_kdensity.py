@@ -648,6 +648,21 @@ def pair_distance_list_numba(coords, idx, geo, radius):
     return out
 
 
+@njit(parallel=True, cache=True)
+def pair_distances_at_numba(coords, idx, a, b, geo, radius):
+    """Distances of the pairs ``(idx[a[p]], idx[b[p]])`` (as ``pair_distance_list``)."""
+    out = np.empty(a.size)
+    for p in prange(a.size):
+        i = idx[a[p]]
+        j = idx[b[p]]
+        dx = coords[i, 0] - coords[j, 0]
+        dy = coords[i, 1] - coords[j, 1]
+        dz = coords[i, 2] - coords[j, 2]
+        c = math.sqrt(dx * dx + dy * dy + dz * dz)
+        out[p] = 2.0 * radius * math.asin(min(0.5 * c, 1.0)) if geo else c
+    return out
+
+
 def pair_distance_list_numpy(coords, idx, geo, radius):
     """Numpy twin of :func:`pair_distance_list_numba`."""
     return pair_distances_numpy(coords[idx], geo, radius)[0]

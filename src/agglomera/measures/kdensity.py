@@ -718,9 +718,9 @@ def duranton_overman(
     radius : float
         Sphere radius in km for lon/lat.
     seed : int or SeedSequence, optional
-        Seed; each industry gets its own stream (``SeedSequence.spawn``) and all draws
-        are made with numpy before the compiled kernels run, so the result does not
-        depend on the number of threads.
+        Seed; each industry gets its own ``SeedSequence`` child, and each of its
+        simulations its own counter-based stream (``draw_sets_numba``), so the result
+        does not depend on the number of threads or on how simulations are chunked.
     progress : callable, optional
         ``progress(step, done, total)`` called as industries and simulations finish.
     return_null : bool

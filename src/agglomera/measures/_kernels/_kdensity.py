@@ -55,15 +55,19 @@ from numba import literally, njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+# the counter-based splitmix64 streams shared with the spatial permutation kernels
+from agglomera.measures._kernels._spatial import (
+    _GOLDEN,
+    _MASK32,
+    _TWO32,
+    _mix,
+    _stream_start,
+)
+
 #: Below this half-chord, asin is evaluated by its Taylor series to s**11 (relative error
 #: < 1e-10 at 0.2, i.e. < 0.3 m at 2,500 km), which the compiler can vectorise.
 ASIN_SERIES_MAX = 0.2
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_MASK32 = np.uint64(0xFFFFFFFF)
-_TWO32 = np.uint64(1 << 32)
 _U64 = (1 << 64) - 1
 
 
@@ -89,20 +93,6 @@ def _cttz(typingctx, x):
         return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
 
     return sig, codegen
-
-
-@njit(cache=True, inline="always")
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, inline="always")
-def _stream_start(seed, counter):
-    # Two rounds of splitmix64 over (seed, counter): distinct counters give unrelated
-    # starting states.
-    return _mix(_mix(seed + _GOLDEN) ^ (np.uint64(counter) * _GOLDEN + _M2))
 
 
 @njit(cache=True, inline="always")
@@ -190,16 +180,16 @@ def draw_sets_numba(n, k, seed, start, count, w, weighted, n_threads=1):
     return sel, wsel
 
 
-def _np_mix(z: int) -> int:
+def _py_mix(z: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _U64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _U64
     return z ^ (z >> 31)
 
 
-def _np_uniform(state: int, m: int):
+def _py_uniform(state: int, m: int):
     while True:
         state = (state + 0x9E3779B97F4A7C15) & _U64
-        prod = (_np_mix(state) >> 32) * m
+        prod = (_py_mix(state) >> 32) * m
         low = prod & 0xFFFFFFFF
         if low >= m or low >= (2**32 - m) % m:
             return prod >> 32, state
@@ -212,17 +202,17 @@ def draw_sets_numpy(n, k, seed, start, count, w, weighted):
     seed = int(seed)
     for r in range(count):
         c = start + r
-        state = _np_mix(_np_mix((seed + 0x9E3779B97F4A7C15) & _U64)
+        state = _py_mix(_py_mix((seed + 0x9E3779B97F4A7C15) & _U64)
                         ^ ((c * 0x9E3779B97F4A7C15 + 0x94D049BB133111EB) & _U64))
         chosen = set()
         for j in range(n - k, n):
-            t, state = _np_uniform(state, j + 1)
+            t, state = _py_uniform(state, j + 1)
             chosen.add(j if t in chosen else t)
         sel[r] = sorted(chosen)
         if weighted:
             row = np.array(w, dtype=float)
             for a in range(k - 1, 0, -1):
-                j, state = _np_uniform(state, a + 1)
+                j, state = _py_uniform(state, a + 1)
                 row[a], row[j] = row[j], row[a]
             wsel[r] = row
     return sel, wsel

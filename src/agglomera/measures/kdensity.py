@@ -23,6 +23,7 @@ from agglomera.measures._input import check_choice
 from agglomera.measures._kernels._kdensity import (
     LOG_FRACTION_BITS,
     banded_kde_numba,
+    chord_length,
     draw_sets_numba,
     envelope_numba,
     gaussian_band_numba,
@@ -235,11 +236,7 @@ def _pairs_within(coords, geo, radius, cutoff):
     """(distances, i, j) of the pairs of ``coords`` closer than ``cutoff`` (KD-tree)."""
     from scipy.spatial import cKDTree
 
-    if geo:
-        half = cutoff / (2 * radius)
-        chord = 2 * math.sin(half) if half < math.pi / 2 else 2.0
-    else:
-        chord = cutoff
+    chord = chord_length(cutoff, geo, radius)
     tree = cKDTree(coords)
     pairs = tree.query_pairs(chord * (1 + 1e-12), output_type="ndarray")
     if pairs.size == 0:
@@ -892,10 +889,7 @@ def duranton_overman(
         raise SchemaError("the median pair distance of the reference population is 0 "
                           "(all sites coincide); give max_distance=")
     # strips a quarter of the largest distance of interest wide (as a chord for lon/lat)
-    strip_chord = max_d / STRIPS_PER_MAX_DISTANCE
-    if geo:
-        strip_chord = 2.0 * math.sin(min(max_d / (2.0 * radius), math.pi / 2)) / (
-            STRIPS_PER_MAX_DISTANCE)
+    strip_chord = chord_length(max_d, geo, radius) / STRIPS_PER_MAX_DISTANCE
     all_coords, strip, new_pos = _sites(all_coords, offset, geo, strip_chord)
     weighted = weight is not None
 

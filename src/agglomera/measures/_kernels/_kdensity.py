@@ -221,6 +221,16 @@ def draw_sets_numpy(n, k, seed, start, count, w, weighted):
 # ------------------------------------------------------------------ pair histograms
 
 
+def chord_length(distance: float, geo: bool, radius: float) -> float:
+    """The straight-line length the kernels compare for a distance: the chord of the
+    unit sphere for a great-circle ``distance`` (capped at the diameter), else the
+    distance itself."""
+    if not geo:
+        return distance
+    half = distance / (2.0 * radius)
+    return 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
+
+
 def quantum_bits(n_bins: int) -> int:
     """Fraction bits ``Q`` of the fixed-point bin positions: 16, fewer only when
     ``(n_bins + 2) * 2**Q`` would not fit in 31 bits."""
@@ -512,22 +522,11 @@ def _make_driver(use_log, weighted, mode):
 
     @njit(parallel=True, cache=True, fastmath=True)
     def pair_histograms(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
-                        radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
-                        node_frac):
+                        chord_cut, qbits, radius, log_nodes, log_key0, log_shift,
+                        log_dump, node_bin, node_frac):
         n_sets = sel.shape[0]
         # 3 spare columns (always zero on return): bins past the cutoff during binning
         hist = np.zeros((n_sets, n_bins + 3))
-        if use_log:
-            qbits = LOG_FRACTION_BITS
-        else:
-            qbits = 16
-            while (n_bins + 2) * (1 << qbits) > 2147483647:
-                qbits -= 1
-        if mode > 0:
-            half = cutoff / (2.0 * radius)
-            chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
-        else:
-            chord_cut = cutoff
         for s in prange(n_sets):
             _set_histogram(xyz, strip, sel[s], wsel[s], strip_width, chord_cut, radius,
                            bin_width, n_bins, cutoff, qbits, log_nodes, log_key0,
@@ -562,19 +561,20 @@ def pair_histograms_wide(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
                          geo, radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
                          node_frac):
     """:func:`pair_histogram_numba` with 3 extra columns, all zero (no copy)."""
-    if geo:
-        half = cutoff / (2.0 * radius)
-        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
-        mode = 1 if chord_cut / 2.0 <= ASIN_SERIES_MAX else 2
-    else:
-        mode = 0
+    chord_cut = chord_length(cutoff, geo, radius)
     use_log = bool(log_nodes > 0)
-    if use_log:  # no per-pair arc on the two-stage path
-        mode = min(mode, 1) * 2
-    driver = _DRIVERS[(use_log, bool(wsel.shape[1] > 0), int(mode))]
+    if not geo:
+        mode = 0
+    elif use_log:  # no per-pair arc on the two-stage path
+        mode = 2
+    else:
+        mode = 1 if chord_cut / 2.0 <= ASIN_SERIES_MAX else 2
+    qbits = LOG_FRACTION_BITS if use_log else quantum_bits(n_bins)
+    driver = _DRIVERS[(use_log, bool(wsel.shape[1] > 0), mode)]
     return driver(xyz, strip, float(strip_width), sel, wsel, float(bin_width),
-                  int(n_bins), float(cutoff), float(radius), int(log_nodes),
-                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac)
+                  int(n_bins), float(cutoff), float(chord_cut), qbits, float(radius),
+                  int(log_nodes), int(log_key0), int(log_shift), float(log_dump),
+                  node_bin, node_frac)
 
 
 def _double_bits(x: float) -> int:
@@ -591,14 +591,8 @@ def log_node_table(cutoff, bin_width, geo, radius):
     distances), ``node_bin``/``node_frac`` (their positions on the histogram bins) and
     ``n_bins`` (bins needed to hold every node's mass).
     """
-    if geo:
-        half = cutoff / (2.0 * radius)
-        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
-        near = 2.0 * math.sin(min(LOG_NEAR_BINS * bin_width / (2.0 * radius),
-                                  math.pi / 2))
-    else:
-        chord_cut = cutoff
-        near = LOG_NEAR_BINS * bin_width
+    chord_cut = chord_length(cutoff, geo, radius)
+    near = chord_length(LOG_NEAR_BINS * bin_width, geo, radius)
     cut2 = chord_cut * chord_cut
     u_lo = 2.0 ** math.floor(math.log2(near * near))  # an octave start
     shift = 52 - LOG_BIN_BITS - LOG_FRACTION_BITS
@@ -775,11 +769,7 @@ def pair_histogram_numpy(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
     qbits = LOG_FRACTION_BITS if use_log else quantum_bits(n_bins)
     quanta = float(1 << qbits)
     inv = quanta / bin_width
-    if geo:
-        half = cutoff / (2.0 * radius)
-        chord_cut = 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
-    else:
-        chord_cut = cutoff
+    chord_cut = chord_length(cutoff, geo, radius)
     series = geo and chord_cut / 2.0 <= ASIN_SERIES_MAX
     limit = min(cutoff / bin_width, n_bins - 1.0) * quanta
     dump = (n_bins + 1.0) * quanta

@@ -221,7 +221,8 @@ def draw_sets_numpy(n, k, seed, start, count, w, weighted):
 # ------------------------------------------------------------------ pair histograms
 
 
-def chord_length(distance: float, geo: bool, radius: float) -> float:
+@njit(cache=True)
+def chord_length(distance, geo, radius):
     """The straight-line length the kernels compare for a distance: the chord of the
     unit sphere for a great-circle ``distance`` (capped at the diameter), else the
     distance itself."""
@@ -231,12 +232,18 @@ def chord_length(distance: float, geo: bool, radius: float) -> float:
     return 2.0 * math.sin(half) if half < math.pi / 2 else 2.0
 
 
-def quantum_bits(n_bins: int) -> int:
-    """Fraction bits ``Q`` of the fixed-point bin positions: 16, fewer only when
-    ``(n_bins + 2) * 2**Q`` would not fit in 31 bits."""
+@njit(cache=True)
+def _fraction_bits(n_bins):
     q = 16
     while (n_bins + 2) * (1 << q) > 2147483647:
         q -= 1
+    return q
+
+
+def quantum_bits(n_bins: int) -> int:
+    """Fraction bits ``Q`` of the fixed-point bin positions: 16, fewer only when
+    ``(n_bins + 2) * 2**Q`` would not fit in 31 bits."""
+    q = int(_fraction_bits(int(n_bins)))
     if q < 10:
         raise ValueError(f"{n_bins} distance bins are too many (at most 2,097,150): "
                          "use a larger bin width")
@@ -522,11 +529,13 @@ def _make_driver(use_log, weighted, mode):
 
     @njit(parallel=True, cache=True, fastmath=True)
     def pair_histograms(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, cutoff,
-                        chord_cut, qbits, radius, log_nodes, log_key0, log_shift,
-                        log_dump, node_bin, node_frac):
+                        radius, log_nodes, log_key0, log_shift, log_dump, node_bin,
+                        node_frac):
         n_sets = sel.shape[0]
         # 3 spare columns (always zero on return): bins past the cutoff during binning
         hist = np.zeros((n_sets, n_bins + 3))
+        qbits = LOG_FRACTION_BITS if use_log else _fraction_bits(n_bins)
+        chord_cut = chord_length(cutoff, mode > 0, radius)
         for s in prange(n_sets):
             _set_histogram(xyz, strip, sel[s], wsel[s], strip_width, chord_cut, radius,
                            bin_width, n_bins, cutoff, qbits, log_nodes, log_key0,
@@ -569,12 +578,10 @@ def pair_histograms_wide(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
         mode = 2
     else:
         mode = 1 if chord_cut / 2.0 <= ASIN_SERIES_MAX else 2
-    qbits = LOG_FRACTION_BITS if use_log else quantum_bits(n_bins)
     driver = _DRIVERS[(use_log, bool(wsel.shape[1] > 0), mode)]
     return driver(xyz, strip, float(strip_width), sel, wsel, float(bin_width),
-                  int(n_bins), float(cutoff), float(chord_cut), qbits, float(radius),
-                  int(log_nodes), int(log_key0), int(log_shift), float(log_dump),
-                  node_bin, node_frac)
+                  int(n_bins), float(cutoff), float(radius), int(log_nodes),
+                  int(log_key0), int(log_shift), float(log_dump), node_bin, node_frac)
 
 
 def _double_bits(x: float) -> int:

@@ -22,9 +22,17 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
     pair_distance_list_numpy,
     pair_distances_at_numba,
     pair_distances_numpy,
+    draw_prefixes_numba,
+    draw_prefixes_numpy,
     draw_sets_numba,
     draw_sets_numpy,
+    nested_histograms_numba,
+    nested_histograms_numpy,
+    shared_histograms_numba,
+    node_of,
+    chord_nodes,
     _stable_argsort,
+    _table_size,
     envelope_numba,
     gaussian_band_numba,
     gaussian_band_numpy,
@@ -161,9 +169,15 @@ def test_kd_integrates_to_one_over_all_distances():
 def test_constant_weights_equal_unweighted():
     df = _frame(30, seed=6).assign(emp=7.0)
     kw = {"x": "x", "y": "y", "bandwidth": 2.0, "max_distance": 20.0, "simulations": 0}
-    a = duranton_overman(df, **kw).kd
-    b = duranton_overman(df, weight="emp", **kw).kd
+    a = duranton_overman(df, method="exact", **kw).kd
+    b = duranton_overman(df, weight="emp", method="exact", **kw).kd
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-12)
+    # binned: unweighted industries take the shared sweep, weighted ones their own
+    # bins; both within their bounds of the exact curve
+    for weight in (None, "emp"):
+        res = duranton_overman(df, weight=weight, **kw)
+        err = np.abs(res.kd.to_numpy() - a.to_numpy()).max(axis=1)
+        assert (err <= res.summary["binning_error_bound"].to_numpy()).all()
 
 
 def test_silverman_bandwidth_is_rule_of_thumb_on_all_pairs():
@@ -254,7 +268,7 @@ def _kernel_case(geo, n=400, seed=1):
 def _path_args(path, cutoff, bw, geo):
     if path == "direct":
         return (0, 0, 0, 0.0, np.zeros(0, np.int64), np.zeros(0)), math.floor(cutoff / bw) + 2
-    t = log_node_table(cutoff, bw, geo, EARTH_RADIUS_KM)
+    t = log_node_table(cutoff, bw, geo, EARTH_RADIUS_KM, cutoff / 4096)
     return (t["n_nodes"], t["key0"], t["shift"], t["dump"], t["node_bin"],
             t["node_frac"]), t["n_bins"]
 
@@ -266,7 +280,7 @@ def test_pair_histogram_numba_equals_numpy_twin(geo, weighted, path):
     xyz, strips, width, dup, cutoff, bw = _kernel_case(geo)
     n, k = xyz.shape[0], 120
     w = np.random.default_rng(2).uniform(1, 10, k)
-    sel, wsel = draw_sets_numba(n, k, 77, 0, 6, w, weighted, 2)
+    sel, wsel = draw_sets_numba(n, k, 77, 0, 6, w, weighted, weight_seed=2)
     others = np.setdiff1d(np.arange(n), dup)[:k - 2]
     sel[0] = np.sort(np.r_[dup, others])  # a set with two points at the same site
     args, n_bins = _path_args(path, cutoff, bw, geo)
@@ -292,7 +306,7 @@ def test_pair_histogram_numba_equals_numpy_twin(geo, weighted, path):
 def test_wide_histograms_have_three_zero_columns():
     xyz, strips, width, _, cutoff, bw = _kernel_case(False)
     for k in (12, 120, 300):  # every pair / strips; straight into the row / packed
-        sel, wsel = draw_sets_numba(xyz.shape[0], k, 5, 0, 4, np.ones(k), False, 2)
+        sel, wsel = draw_sets_numba(xyz.shape[0], k, 5, 0, 4, np.ones(k), False)
         args, n_bins = _path_args("direct", cutoff, bw, False)
         hist = pair_histograms_wide(xyz, strips, width, sel, wsel, bw, n_bins, cutoff,
                                     False, EARTH_RADIUS_KM, *args)
@@ -304,19 +318,58 @@ def test_wide_histograms_have_three_zero_columns():
 
 def test_draw_sets_twin_and_independent_of_threads_and_chunks():
     w = np.arange(1.0, 8.0)
-    a, wa = draw_sets_numba(50, 7, 123, 10, 20, w, True, 1)
-    b, wb = draw_sets_numba(50, 7, 123, 10, 20, w, True, 4)
-    c, wc = draw_sets_numba(50, 7, 123, 15, 5, w, True, 3)  # rows 15..19 alone
-    d, wd = draw_sets_numpy(50, 7, 123, 10, 20, w, True)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a, wa = draw_sets_numba(50, 7, 123, 10, 20, w, True, weight_seed=8)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        b, wb = draw_sets_numba(50, 7, 123, 10, 20, w, True, weight_seed=8)
+    finally:
+        numba.set_num_threads(before)
+    c, wc = draw_sets_numba(50, 7, 123, 15, 5, w, True, weight_seed=8)  # rows 15..19
+    d, wd = draw_sets_numpy(50, 7, 123, 10, 20, w, True, weight_seed=8)
     for x, y in ((a, b), (a, d), (wa, wb), (wa, wd)):
         np.testing.assert_array_equal(x, y)
     np.testing.assert_array_equal(a[5:10], c)
     np.testing.assert_array_equal(wa[5:10], wc)
     assert np.all(np.diff(a, axis=1) > 0) and a.min() >= 0 and a.max() < 50
     np.testing.assert_array_equal(np.sort(wa, axis=1), np.tile(w, (20, 1)))
-    # the dense path (bitmap scan) and the sparse path (sort) give sorted distinct ids
-    big, _ = draw_sets_numba(100_000, 50, 5, 0, 3, np.ones(50), False, 2)
+    # the sites do not depend on the weight stream; the weights do
+    e, we = draw_sets_numba(50, 7, 123, 10, 20, w, True, weight_seed=9)
+    np.testing.assert_array_equal(a, e)
+    assert not np.array_equal(wa, we)
+    big, _ = draw_sets_numba(100_000, 50, 5, 0, 3, np.ones(50), False)
     assert np.all(np.diff(big, axis=1) > 0) and big.max() < 100_000
+
+
+def test_draw_prefixes_nested_twin_and_distinct():
+    # the first k sites of a longer prefix are the k-prefix: nested sets per simulation
+    long = draw_prefixes_numba(1_000, 300, 17, 4, 6, _table_size(300))
+    short = draw_prefixes_numba(1_000, 40, 17, 4, 6, _table_size(40))
+    np.testing.assert_array_equal(long[:, :40], short)
+    np.testing.assert_array_equal(long, draw_prefixes_numpy(1_000, 300, 17, 4, 6))
+    for row in long:
+        assert np.unique(row).size == 300 and row.min() >= 0 and row.max() < 1_000
+    # a whole permutation (k = n) uses every site once
+    full = draw_prefixes_numba(64, 64, 3, 0, 5, _table_size(64))
+    np.testing.assert_array_equal(np.sort(full, axis=1), np.tile(np.arange(64), (5, 1)))
+
+
+def test_draw_prefixes_uniform_over_orders():
+    # all 24 orders of 4 sites equally likely; ordered pairs of 2 out of 6 likewise
+    from itertools import permutations
+
+    from scipy.stats import chisquare
+
+    full = draw_prefixes_numba(4, 4, 21, 0, 24_000, _table_size(4))
+    codes = full @ np.array([64, 16, 4, 1])
+    _, counts = np.unique(codes, return_counts=True)
+    assert counts.size == len(list(permutations(range(4))))
+    assert chisquare(counts).pvalue > 1e-3
+    two = draw_prefixes_numba(6, 2, 22, 0, 30_000, _table_size(2))
+    _, counts = np.unique(two[:, 0] * 6 + two[:, 1], return_counts=True)
+    assert counts.size == 30
+    assert chisquare(counts).pvalue > 1e-3
 
 
 def test_draw_sets_uniform_over_subsets_and_weight_orders():
@@ -338,25 +391,117 @@ def test_draw_sets_uniform_over_subsets_and_weight_orders():
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_two_stage_binning_within_its_bound(weighted, monkeypatch):
-    # the two-stage path serves great-circle distances (projected ones stay direct)
-    geo = True
-    df = _frame(120, seed=21, geo=geo)
-    coords = {"lon": "lon", "lat": "lat"} if geo else {"x": "x", "y": "y"}
-    kw = {**coords, "weight": "emp" if weighted else None,
-          "bandwidth": 40.0 if geo else 1.5, "simulations": 0, "n_distances": 61}
+    # the two-stage path serves great-circle distances (projected ones stay direct);
+    # unweighted industries always take it (shared sweeps), weighted ones when large
+    df = _frame(120, seed=21, geo=True)
+    kw = {"lon": "lon", "lat": "lat", "weight": "emp" if weighted else None,
+          "bandwidth": 40.0, "simulations": 0, "n_distances": 61}
     exact = duranton_overman(df, method="exact", **kw)
-    direct = duranton_overman(df, **kw)
-    monkeypatch.setattr(kdensity_module, "LOG_MIN_PAIRS_PER_NODE", 0)
+    if weighted:
+        direct = duranton_overman(df, **kw)
+        monkeypatch.setattr(kdensity_module, "LOG_MIN_PAIRS_PER_NODE", 0)
     two = duranton_overman(df, **kw)
     bound = two.summary["binning_error_bound"]
-    assert (bound > direct.summary["binning_error_bound"]).all()
     for lab in ("a", "b"):
         err = np.abs(two.kd.loc[lab].to_numpy() - exact.kd.loc[lab].to_numpy()).max()
         assert err <= bound.loc[lab]
         assert bound.loc[lab] < 2e-3 * exact.kd.loc[lab].max()
-    # the two paths agree within the sum of their bounds
-    gap = np.abs(two.kd.to_numpy() - direct.kd.to_numpy()).max()
-    assert gap <= (bound + direct.summary["binning_error_bound"]).max()
+    if weighted:
+        assert (bound > direct.summary["binning_error_bound"]).all()
+        # the two paths agree within the sum of their bounds
+        gap = np.abs(two.kd.to_numpy() - direct.kd.to_numpy()).max()
+        assert gap <= (bound + direct.summary["binning_error_bound"]).max()
+
+
+def _nested_case(geo, seed=4):
+    rng = np.random.default_rng(seed)
+    n = 700
+    if geo:
+        lon = np.radians(rng.uniform(120, 130, n))
+        lat = np.radians(rng.uniform(40, 48, n))
+        coords = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon),
+                                  np.sin(lat)])
+        max_d, hs = 300.0, np.array([20.0, 35.0, 15.0, 60.0, 35.0])
+    else:
+        coords = np.column_stack([rng.uniform(0, 100, n), rng.uniform(0, 60, n),
+                                  rng.uniform(0, 1, n)])  # third column ignored
+        max_d, hs = 30.0, np.array([2.0, 3.5, 1.5, 6.0, 3.5])
+    coords[11] = coords[12]  # a coincident pair
+    coords[13] = coords[14] + 1e-9  # a pair far below the first node
+    width = (2 * math.sin(max_d / 2 / EARTH_RADIUS_KM) if geo else max_d) / 4
+    xyz, strips, new_pos = _sites(coords, 0, geo, width)
+    ks = np.array([30, 120, 120, 260, 2], dtype=np.int64)
+    o = np.argsort(ks, kind="stable")
+    ks, hs = ks[o], hs[o]
+    cut = max_d + 8 * hs
+    t = chord_nodes(max_d, cut.max(), geo, EARTH_RADIUS_KM)
+    last = np.array([node_of(c, geo, EARTH_RADIUS_KM, t["scale"]) for c in cut],
+                    dtype=np.int64)
+    inv = 50 / hs
+    nb = np.array([max(math.floor(c * i) + 2, math.floor(t["d"][la + 1] * i) + 2)
+                   for c, i, la in zip(cut, inv, last)], dtype=np.int64)
+    order = draw_prefixes_numba(n, 260, 5, 0, 5, _table_size(260))
+    special = new_pos[[11, 12, 13, 14]]
+    rest = order[0][~np.isin(order[0], special)][:256]
+    order[0] = np.r_[special, rest]
+    tab = (t["scale"], t["n_nodes"], t["d"])
+    return xyz, strips, width, order, tab, (ks, last, inv, nb), cut
+
+
+@pytest.mark.parametrize("geo", [False, True])
+def test_nested_histograms_equal_twin_and_each_industry_alone(geo):
+    xyz, strips, width, order, tab, ind, cut = _nested_case(geo)
+    rows, off = nested_histograms_numba(xyz, strips, width, geo, order, *tab, *ind)
+    twin = nested_histograms_numpy(xyz, order, geo, *tab, *ind)
+    ks, last, inv, nb = ind
+    for i in range(ks.size):
+        a = rows[off[i]:off[i + 1]].reshape(order.shape[0], nb[i] + 3)
+        np.testing.assert_allclose(a, twin[i], rtol=1e-12, atol=1e-9)
+        assert not a[:, nb[i]:].any()
+        # alone, on its own first k sites only, in another order: the same bits
+        alone = order[:, :ks[i]][:, ::-1].copy()
+        r1, _ = nested_histograms_numba(xyz, strips, width, geo, alone, *tab,
+                                        *(v[i:i + 1] for v in ind))
+        np.testing.assert_array_equal(r1, rows[off[i]:off[i + 1]])
+        # mass: every pair up to the end of its cutoff's node, once
+        for s in range(order.shape[0]):
+            p = xyz[order[s, :ks[i]]].copy()
+            if not geo:
+                p[:, 2] = 0
+            iu = np.triu_indices(ks[i], 1)
+            c = np.sqrt(((p[iu[0]] - p[iu[1]]) ** 2).sum(axis=1))
+            kept = np.floor(c * tab[0] + 0.5) < (last[i] + 1) * 2 ** 16
+            assert a[s].sum() == pytest.approx(kept.sum(), rel=1e-12)
+    # the coincident pair sits at distance 0 in every industry of row 0 with k >= 2
+    assert rows[off[0]] >= 1.0
+
+
+def test_kd_of_an_industry_does_not_depend_on_the_others():
+    # shared sweeps (unweighted lon/lat) and per-industry sets (weighted) alike
+    df = _frame(160, seed=31, geo=True)
+    df["industry"] = np.random.default_rng(1).choice(list("abcd"), len(df))
+    for weight in (None, "emp"):
+        kw = {"lon": "lon", "lat": "lat", "weight": weight, "simulations": 19, "seed": 4}
+        every = duranton_overman(df, **kw).to_frame()
+        for lab in ("b", "d"):
+            alone = duranton_overman(df, industries=[lab], **kw).to_frame()
+            pd.testing.assert_frame_equal(
+                every[every.industry == lab].reset_index(drop=True), alone,
+                check_exact=True)
+
+
+def test_shared_groups_and_batches_change_nothing(monkeypatch):
+    df = _frame(160, seed=32, geo=True)
+    df["industry"] = np.random.default_rng(2).choice(list("abcde"), len(df))
+    kw = {"lon": "lon", "lat": "lat", "simulations": 23, "seed": 6, "return_null": True}
+    one = duranton_overman(df, **kw)
+    monkeypatch.setattr(kdensity_module, "SHARED_CURVES_BYTES", 1)  # one per group
+    monkeypatch.setattr(kdensity_module, "SHARED_ROWS_BYTES", 1)  # small batches
+    many = duranton_overman(df, **kw)
+    pd.testing.assert_frame_equal(one.to_frame(), many.to_frame(), check_exact=True)
+    for lab in "abcde":
+        np.testing.assert_array_equal(one.null_distribution[lab],
+                                      many.null_distribution[lab])
 
 
 def test_other_kernels_equal_numpy_twins():
@@ -792,3 +937,15 @@ def test_real_data_listed_firms_kd_mass_matches_independent_formula():
         assert mass == pytest.approx(expected, abs=5e-5), (ind, mass - expected)
         assert mass == pytest.approx(np.mean(d <= big_m), abs=0.01), ind
     assert res.summary.loc["C", "n"] > 1500
+
+
+@pytest.mark.parametrize("geo", [False, True])
+def test_shared_single_industry_sweep_equals_rank_order_sweep(geo):
+    xyz, strips, width, order, tab, ind, cut = _nested_case(geo)
+    rows, off = nested_histograms_numba(xyz, strips, width, geo, order, *tab, *ind)
+    ks, last, inv, nb = ind
+    for i in range(ks.size):
+        sel = np.sort(order[:, :ks[i]], axis=1)
+        one = shared_histograms_numba(xyz, strips, width, geo, sel, *tab, last[i], inv[i],
+                                      nb[i])
+        np.testing.assert_array_equal(one.ravel(), rows[off[i]:off[i + 1]])

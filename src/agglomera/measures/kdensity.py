@@ -22,17 +22,24 @@ from agglomera.errors import SchemaError
 from agglomera.measures._input import check_choice
 from agglomera.measures._kernels._kdensity import (
     LOG_FRACTION_BITS,
+    MAX_NODES,
+    NEAR_BITS,
+    _table_size,
     banded_kde_numba,
+    chord_nodes,
     chord_length,
+    draw_prefixes_numba,
     draw_sets_numba,
     envelope_numba,
     gaussian_band_numba,
     log_node_table,
+    nested_histograms_numba,
     pair_distance_list_numba,
     pair_distances_at_numba,
     pair_distances_numpy,
     pair_histograms_wide,
     quantum_bits,
+    shared_histograms_numba,
 )
 
 __all__ = ["KdResult", "MResult", "duranton_overman", "marcon_puech_m"]
@@ -333,19 +340,22 @@ _PHI0 = 1.0 / math.sqrt(2.0 * math.pi)  # phi(0)
 _PHI1 = math.exp(-0.5) / math.sqrt(2.0 * math.pi)  # phi(1) = max |phi'|
 
 
-def _binning(cutoff, delta, h, geo, radius, k):
+def _binning(cutoff, delta, h, geo, radius, k, max_d, shared=False, bin_width=None):
     """How the pairs of a k-point set are binned, and the error bound of the result.
 
-    Returns ``{"n_bins", "args", "bound", "path"}``: ``args`` are the kernel's
-    node-table arguments (``n_nodes = 0``: direct path). The bound on
-    ``|binned - exact|`` per unit pair weight, with ``K(r, d) = (phi((r - d)/h) +
-    phi((r + d)/h)) / h``, ``|d2K/dd2| <= 2 phi(0) / h^3`` and ``|dK/dd| <= 2 phi(1) /
-    h^2``:
+    Returns ``{"n_bins", "args", "bound", "path", "last"}``: ``args`` are the kernel's
+    node-table arguments (``n_nodes = 0``: direct path), ``last`` the node of the
+    cutoff on the two-stage path. ``shared``: the set's histograms come from
+    ``nested_histograms_numba`` (two-stage, nodes from ``max_d / 2**NEAR_BITS``).
+    The bound on ``|binned - exact|`` per unit pair weight, with ``K(r, d) = (phi((r
+    - d)/h) + phi((r + d)/h)) / h``, ``|d2K/dd2| <= 2 phi(0) / h^3`` and ``|dK/dd| <=
+    2 phi(1) / h^2``:
 
     * linear binning on bins of width delta: ``delta^2 / 8 * 2 phi(0) / h^3`` (both
       paths; on the two-stage path it is the nodes that are binned so);
-    * direct path: the rounding of positions to 2**-(Q+1) bins,
-      ``delta 2**-(Q+1) * 2 phi(1) / h^2``;
+    * the rounding of positions to 2**-(Q+1) bins, ``delta 2**-(Q+1) * 2 phi(1) /
+      h^2`` (direct path; on the two-stage path the pairs closer than the first
+      node, Q = 16);
     * two-stage path: linear interpolation in the squared chord ``u`` between nodes
       ``u_j`` and ``u_j + du_j`` of ``g(u) = K(r, D(u))``, ``du_j^2 / 8 * max |g''|``
       with ``g'' = K_dd D'^2 + K_d D''`` evaluated at the node (where ``D'`` and
@@ -356,12 +366,17 @@ def _binning(cutoff, delta, h, geo, radius, k):
     k1 = 2.0 * _PHI1 / h ** 2
     base = delta ** 2 / 8.0 * k2
     n_direct = math.floor(cutoff / delta) + 2
+    near = max_d * 2.0 ** -NEAR_BITS
     table = None
+    if shared:
+        nodes = chord_nodes(max_d, cutoff, geo, radius, bin_width)
+        if nodes["n_nodes"] <= MAX_NODES:  # (else a bandwidth far beyond max_d)
+            return _shared_binning(nodes, cutoff, delta, geo, radius, base, k1, k2)
     # two-stage for great-circle distances only: it saves a square root and an arcsine
     # per pair; with projected coordinates the direct path (one square root) measured
     # faster (2.2 vs 3.5 ns per pair)
-    if geo and k * (k - 1) / 2 >= LOG_MIN_PAIRS_PER_NODE * 4096:  # cheap pre-check
-        table = log_node_table(cutoff, delta, geo, radius)
+    elif geo and k * (k - 1) / 2 >= LOG_MIN_PAIRS_PER_NODE * 4096:  # cheap pre-check
+        table = log_node_table(cutoff, delta, geo, radius, near)
         # (a table of a few nodes means a bin width near the cutoff: direct is exact)
         if (k * (k - 1) / 2 < LOG_MIN_PAIRS_PER_NODE * table["n_nodes"]
                 or table["n_nodes"] < 1024):
@@ -372,9 +387,9 @@ def _binning(cutoff, delta, h, geo, radius, k):
         except ValueError as exc:
             raise SchemaError(f"{exc} (bin_width={delta!r})") from None
         bound = base + k1 * delta * 2.0 ** -(qbits + 1)
-        return {"n_bins": n_direct, "bound": bound, "path": "direct",
+        return {"n_bins": n_direct, "bound": bound, "path": "direct", "last": -1,
                 "args": (0, 0, 0, 0.0, np.zeros(0, np.int64), np.zeros(0))}
-    u = table["u"]
+    u = table["u"][:table["n_nodes"]]
     du = np.diff(u)
     uj = u[:-1]
     if geo:
@@ -386,11 +401,34 @@ def _binning(cutoff, delta, h, geo, radius, k):
         d2 = 1.0 / (4.0 * uj ** 1.5)
     stage1 = du ** 2 / 8.0 * (k2 * d1 ** 2 + k1 * d2)
     quant = k1 * d1 * du * 2.0 ** -(LOG_FRACTION_BITS + 1)
-    bound = base + float(np.max(stage1 + quant))
+    bound = (base + float(np.max(stage1 + quant))
+             + k1 * delta * 2.0 ** -(LOG_FRACTION_BITS + 1))
     args = (table["n_nodes"], table["key0"], table["shift"], table["dump"],
             table["node_bin"], table["node_frac"])
     return {"n_bins": table["n_bins"], "bound": bound, "path": "two-stage",
-            "args": args}
+            "last": table["last"], "args": args, "table": table}
+
+
+def _shared_binning(nodes, cutoff, delta, geo, radius, base, k1, k2):
+    """``_binning`` of the shared path: chords binned on the nodes of ``chord_nodes``
+    (spacing ``s``), then the nodes on the bins. With ``D(c)`` the distance of chord
+    ``c`` (``2 R asin(c / 2)``, or ``c``), the interpolation between nodes adds ``s^2
+    / 8 (K_dd D'^2 + K_d |D''|)`` and the rounding of positions to 2**-16 of a node
+    ``D' s 2**-17 |K_d|``, both largest at the last node (``D'`` and ``D''`` grow with
+    ``c``)."""
+    s = nodes["spacing"]
+    c = (nodes["last"] + 1) * s
+    if geo:
+        d1 = radius / math.sqrt(max(1.0 - c * c / 4.0, 1e-300))
+        d2 = radius * (c / 4.0) / max(1.0 - c * c / 4.0, 1e-300) ** 1.5
+    else:
+        d1, d2 = 1.0, 0.0
+    bound = (base + s * s / 8.0 * (k2 * d1 * d1 + k1 * d2)
+             + k1 * d1 * s * 2.0 ** -(LOG_FRACTION_BITS + 1))
+    n_bins = max(math.floor(cutoff / delta) + 2,
+                 math.floor(nodes["d"][nodes["last"] + 1] / delta) + 2)
+    return {"n_bins": n_bins, "bound": bound, "path": "shared", "last": nodes["last"],
+            "args": None}
 
 
 def _curves(sel, wsel, *, method, coords, strip, strip_width, grid, h, cutoff, delta,
@@ -399,7 +437,7 @@ def _curves(sel, wsel, *, method, coords, strip, strip_width, grid, h, cutoff, d
     weights ``wsel[s]`` (no columns: unit weights)."""
     if method == "binned":
         if binning is None:
-            binning = _binning(cutoff, delta, h, geo, radius, sel.shape[1])
+            binning = _binning(cutoff, delta, h, geo, radius, sel.shape[1], max_d)
         n_bins = binning["n_bins"]
         if kmat is None:
             kmat = _binned_kernel(grid, n_bins, delta, h)
@@ -418,6 +456,77 @@ def _curves(sel, wsel, *, method, coords, strip, strip_width, grid, h, cutoff, d
             d, i, j = pair_distances_numpy(pts, geo, radius)
             out[s] = _dbmss_curve(d, w[i] * w[j], grid, h, max_d)
     return out
+
+
+#: Memory for the simulated curves of the industries that share one sweep (bytes), and
+#: for the histograms of one batch of simulations of such a group.
+SHARED_CURVES_BYTES = 256 << 20
+SHARED_ROWS_BYTES = 64 << 20
+
+
+def _shared_kd(specs, coords, strip, strip_width, geo, radius, grid, max_d, bin_width,
+               n_ref, simulations, site_seed, finish, report):
+    """Kd of the industries on the shared path (``nested_histograms_numba``).
+
+    Every simulation's counterfactual of an industry of ``k`` establishments is the
+    first ``k`` sites of that simulation's random ordering of the reference, so one
+    sweep over the first ``K`` sites gives the histograms of all industries up to ``K``
+    establishments. Industries go largest first, in groups whose simulated curves fit
+    in ``SHARED_CURVES_BYTES``; each group sweeps up to its largest industry. The
+    histograms depend on each industry alone (integer counts), so the grouping and
+    the batches change nothing in the result.
+    """
+    m = grid.size
+    by_size = sorted(specs, key=lambda sp: -sp["k"])
+    per = max(1, SHARED_CURVES_BYTES // max(1, simulations * m * 8))
+    n_threads = numba.get_num_threads()
+    for g0 in range(0, len(by_size), per):
+        group = by_size[g0:g0 + per][::-1]  # ascending size
+        nodes = chord_nodes(max_d, max(sp["cutoff"] for sp in group), geo, radius,
+                            bin_width)
+        ks = np.array([sp["k"] for sp in group], dtype=np.int64)
+        last = np.array([sp["binning"]["last"] for sp in group], dtype=np.int64)
+        inv = np.array([1.0 / sp["delta"] for sp in group])
+        nb = np.array([sp["binning"]["n_bins"] for sp in group], dtype=np.int64)
+        kmats = [_binned_kernel(grid, sp["binning"]["n_bins"], sp["delta"], sp["h"])
+                 for sp in group]
+        tab = (nodes["scale"], nodes["n_nodes"], nodes["d"])
+
+        def sweep(order, sl, tab=tab, per_ind=(ks, last, inv, nb)):
+            return nested_histograms_numba(coords, strip, float(strip_width), geo, order,
+                                           *tab, *(v[sl] for v in per_ind))
+
+        def single(sel, i, tab=tab, per_ind=(last, inv, nb)):
+            # one industry: the site-ordered sweep (same values, each pair once)
+            return shared_histograms_numba(coords, strip, float(strip_width), geo, sel,
+                                           *tab, *(v[i] for v in per_ind))
+
+        obs = []
+        for i, sp in enumerate(group):
+            hist = single(np.ascontiguousarray(sp["obs_sel"]), i)
+            obs.append(banded_kde_numba(hist, *kmats[i])[0] / sp["denom"])
+            report(sp["label"], 1)
+        sims = [np.empty((simulations, m)) for _ in group]
+        row_bytes = 8 * int((nb + 3).sum())
+        batch = max(2 * n_threads, SHARED_ROWS_BYTES // row_bytes)
+        label = (group[-1]["label"] if len(group) == 1
+                 else f"{len(group)} industries (largest {group[-1]['label']})")
+        for a in range(0, simulations, batch):
+            b = min(simulations, a + batch)
+            order = draw_prefixes_numba(n_ref, int(ks[-1]), site_seed, a, b - a,
+                                        _table_size(int(ks[-1])))
+            if len(group) == 1:
+                order.sort(axis=1)
+                sims[0][a:b] = banded_kde_numba(single(order, 0), *kmats[0]) / group[0][
+                    "denom"]
+            else:
+                hist, off = sweep(order, slice(None))
+                for i, sp in enumerate(group):
+                    rows_i = hist[off[i]:off[i + 1]].reshape(b - a, nb[i] + 3)
+                    sims[i][a:b] = banded_kde_numba(rows_i, *kmats[i]) / sp["denom"]
+            report(label, (b - a) * len(group))
+        for i, sp in enumerate(group):
+            finish(sp, obs[i], sims[i])
 
 
 # --------------------------------------------------------------------------- envelopes
@@ -897,77 +1006,23 @@ def duranton_overman(
     m = grid.size
     kd = np.full((len(chosen), m), np.nan)
     bands = {k: np.full((len(chosen), m), np.nan) for k in ("ll", "lu", "gl", "gu")}
-    rows = []
+    rows: list[dict | None] = [None] * len(chosen)
     null_dist = {}
     total_steps = len(chosen) * (1 + simulations)
-    done = 0
-    for pos, c in enumerate(chosen):
-        label = labels[c]
-        members = np.flatnonzero(codes == c)
-        k = members.size
-        if k < 2:
-            raise SchemaError(f"industry {label!r} has {k} establishment(s); Kd needs at "
-                              "least 2 (pass industries= to leave it out)")
-        if simulations and k > n_ref:
-            raise SchemaError(f"industry {label!r} has {k} establishments but the "
-                              f"reference population only {n_ref} sites")
-        if k > MAX_SET_SIZE:
-            raise SchemaError(f"industry {label!r} has {k:,} establishments; at most "
-                              f"{MAX_SET_SIZE:,} are supported per industry")
-        set_seed = ss_ind[c].spawn(1)[0].generate_state(1, dtype=np.uint64)[0]
-        rng = np.random.default_rng(ss_ind[c])
-        w = np.ascontiguousarray(w_all[members])
-        obs_idx = new_pos[members + offset]
-        order = np.argsort(obs_idx, kind="stable")
-        obs_sel = obs_idx[order][None, :]
-        obs_w = (w[order] if weighted else np.empty(0))[None, :]
-        # bandwidth
-        if isinstance(bandwidth, str):
-            d, n_pairs, sampled = _sample_pair_distances(all_coords, obs_sel[0], geo,
-                                                         radius, rng)
-            if bandwidth == "nrd0":
-                near = d <= 2 * max_d
-                n_pairs = round(n_pairs * near.mean()) if sampled else int(near.sum())
-                d = d[near]
-            h = _nrd0(d, max(n_pairs, 1))
-        else:
-            h = float(bandwidth)
-        denom = (w.sum() ** 2 - (w * w).sum()) / 2.0
-        cutoff = max_d + KERNEL_REACH * h
-        delta = float(bin_width) if bin_width is not None else h / 50.0
-        if not (delta > 0 and math.isfinite(delta)):
-            raise SchemaError(f"`bin_width` must be a positive number; got {bin_width!r}")
+    done = [0]
+    # counterfactual sites: one random ordering of the reference per simulation,
+    # shared by every industry (an industry of k establishments takes its first k)
+    site_seed = ss.spawn(1)[0].generate_state(1, dtype=np.uint64)[0]
+    shared_path = method == "binned" and not weighted
 
-        kw = {"method": method, "coords": all_coords, "strip": strip,
-              "strip_width": strip_chord, "grid": grid, "h": h, "cutoff": cutoff,
-              "delta": delta, "denom": denom, "geo": geo, "radius": radius,
-              "max_d": max_d, "kmat": None, "binning": None}
-        if method == "binned":  # one binning and kernel matrix per industry
-            try:
-                kw["binning"] = _binning(cutoff, delta, h, geo, radius, k)
-            except SchemaError as exc:
-                raise SchemaError(f"industry {label!r}: {exc}") from None
-            kw["kmat"] = _binned_kernel(grid, kw["binning"]["n_bins"], delta, h)
-        sims = np.empty((simulations, m))
-        chunk = max(1, min(simulations, 2_000_000 // k)) if simulations else 1
-        obs = None
-        # the observed point set is row 0 of the first kernel call (one call less per
-        # industry; every row is computed independently, so the values are the same)
-        for a in range(0, max(simulations, 1), chunk):
-            b = min(simulations, a + chunk)
-            lead = 1 if obs is None else 0
-            sel, wsel = draw_sets_numba(n_ref, k, set_seed, a, b - a, w, weighted,
-                                         numba.get_num_threads())
-            if lead:
-                sel = np.vstack([obs_sel, sel])
-                wsel = np.vstack([obs_w, wsel])
-            cur = _curves(sel, wsel, **kw)
-            if lead:
-                obs = cur[0]
-            sims[a:b] = cur[lead:]
-            done += b - a + lead
-            if progress is not None:
-                progress(f"Kd {label}", done, total_steps)
+    def report(label, n):
+        done[0] += n
+        if progress is not None:
+            progress(f"Kd {label}", done[0], total_steps)
+
+    def finish(sp, obs, sims):
+        """Normalisation, bands, indices and the summary row of one industry."""
+        pos, label = sp["pos"], sp["label"]
         if normalise == "within_max":
             obs = obs / _trapezoid(obs, grid)
             if simulations:
@@ -994,10 +1049,95 @@ def duranton_overman(
                 verdict = "not significant"
             if return_null:
                 null_dist[label] = sims
-        bound = kw["binning"]["bound"] if method == "binned" else 0.0
-        rows.append({"industry": label, "n": k, "bandwidth": h, "gamma": gamma,
-                     "psi": psi, "verdict": verdict, "pvalue_localisation": p_loc,
-                     "pvalue_dispersion": p_disp, "binning_error_bound": bound})
+        bound = sp["binning"]["bound"] if method == "binned" else 0.0
+        rows[pos] = {"industry": label, "n": sp["k"], "bandwidth": sp["h"],
+                     "gamma": gamma, "psi": psi, "verdict": verdict,
+                     "pvalue_localisation": p_loc, "pvalue_dispersion": p_disp,
+                     "binning_error_bound": bound}
+
+    specs = []
+    for pos, c in enumerate(chosen):
+        label = labels[c]
+        members = np.flatnonzero(codes == c)
+        k = members.size
+        if k < 2:
+            raise SchemaError(f"industry {label!r} has {k} establishment(s); Kd needs at "
+                              "least 2 (pass industries= to leave it out)")
+        if simulations and k > n_ref:
+            raise SchemaError(f"industry {label!r} has {k} establishments but the "
+                              f"reference population only {n_ref} sites")
+        if k > MAX_SET_SIZE:
+            raise SchemaError(f"industry {label!r} has {k:,} establishments; at most "
+                              f"{MAX_SET_SIZE:,} are supported per industry")
+        weight_seed = ss_ind[c].spawn(1)[0].generate_state(1, dtype=np.uint64)[0]
+        rng = np.random.default_rng(ss_ind[c])
+        w = np.ascontiguousarray(w_all[members])
+        obs_idx = new_pos[members + offset]
+        order = np.argsort(obs_idx, kind="stable")
+        obs_sel = obs_idx[order][None, :]
+        obs_w = (w[order] if weighted else np.empty(0))[None, :]
+        # bandwidth
+        if isinstance(bandwidth, str):
+            d, n_pairs, sampled = _sample_pair_distances(all_coords, obs_sel[0], geo,
+                                                         radius, rng)
+            if bandwidth == "nrd0":
+                near = d <= 2 * max_d
+                n_pairs = round(n_pairs * near.mean()) if sampled else int(near.sum())
+                d = d[near]
+            h = _nrd0(d, max(n_pairs, 1))
+        else:
+            h = float(bandwidth)
+        denom = (w.sum() ** 2 - (w * w).sum()) / 2.0
+        cutoff = max_d + KERNEL_REACH * h
+        delta = float(bin_width) if bin_width is not None else h / 50.0
+        if not (delta > 0 and math.isfinite(delta)):
+            raise SchemaError(f"`bin_width` must be a positive number; got {bin_width!r}")
+        sp = {"pos": pos, "label": label, "k": k, "h": h, "denom": denom,
+              "cutoff": cutoff, "delta": delta, "w": w, "obs_sel": obs_sel,
+              "obs_w": obs_w, "weight_seed": weight_seed, "binning": None,
+              "kmat": None}
+        if method == "binned":  # one binning and kernel matrix per industry
+            try:
+                sp["binning"] = _binning(cutoff, delta, h, geo, radius, k, max_d,
+                                         shared_path, bin_width)
+            except SchemaError as exc:
+                raise SchemaError(f"industry {label!r}: {exc}") from None
+        specs.append(sp)
+
+    if shared_path:
+        shared = [sp for sp in specs if sp["binning"]["path"] == "shared"]
+        _shared_kd(shared, all_coords, strip, strip_chord, geo, radius, grid, max_d,
+                   bin_width, n_ref, simulations, site_seed, finish, report)
+        specs = [sp for sp in specs if sp["binning"]["path"] != "shared"]
+    for sp in specs:
+        label, k, w = sp["label"], sp["k"], sp["w"]
+        kw = {"method": method, "coords": all_coords, "strip": strip,
+              "strip_width": strip_chord, "grid": grid, "h": sp["h"],
+              "cutoff": sp["cutoff"], "delta": sp["delta"], "denom": sp["denom"],
+              "geo": geo, "radius": radius, "max_d": max_d, "binning": sp["binning"],
+              "kmat": None}
+        if method == "binned":
+            kw["kmat"] = _binned_kernel(grid, sp["binning"]["n_bins"], sp["delta"],
+                                        sp["h"])
+        sims = np.empty((simulations, m))
+        chunk = max(1, min(simulations, 2_000_000 // k)) if simulations else 1
+        obs = None
+        # the observed point set is row 0 of the first kernel call (one call less per
+        # industry; every row is computed independently, so the values are the same)
+        for a in range(0, max(simulations, 1), chunk):
+            b = min(simulations, a + chunk)
+            lead = 1 if obs is None else 0
+            sel, wsel = draw_sets_numba(n_ref, k, site_seed, a, b - a, w, weighted,
+                                        sp["weight_seed"])
+            if lead:
+                sel = np.vstack([sp["obs_sel"], sel])
+                wsel = np.vstack([sp["obs_w"], wsel])
+            cur = _curves(sel, wsel, **kw)
+            if lead:
+                obs = cur[0]
+            sims[a:b] = cur[lead:]
+            report(label, b - a + lead)
+        finish(sp, obs, sims)
 
     cols = pd.Index(grid, name="distance")
     idx = pd.Index(index, name="industry")

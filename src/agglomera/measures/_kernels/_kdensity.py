@@ -50,10 +50,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import literally, njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import literally, njit, prange
 
 # the counter-based splitmix64 streams shared with the spatial permutation kernels
 from agglomera.measures._kernels._spatial import (
@@ -81,20 +78,6 @@ def _asin_series(s):
 # ------------------------------------------------------------------ random point sets
 
 
-@intrinsic
-def _cttz(typingctx, x):
-    """Number of trailing zero bits of a uint64 (``llvm.cttz``); ``x`` must be non-zero."""
-    sig = types.uint64(types.uint64)
-
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.cttz.i64")
-        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
-
-    return sig, codegen
-
-
 @njit(cache=True, inline="always")
 def _uniform(state, m):
     """(integer uniform on [0, m), new state): Lemire (2019) with its rejection step on
@@ -108,76 +91,104 @@ def _uniform(state, m):
             return np.int64(prod >> np.uint64(32)), state
 
 
-@njit(cache=True)
-def _draw_sorted_set(state, n, k, bits, out):
-    """Floyd's algorithm: ``out[:k]`` = a uniformly random k-subset of 0..n-1, sorted.
+@njit(cache=True, inline="always")
+def _slot(hkey, key, shift):
+    """Slot of ``key`` in the open-addressing table ``hkey`` (-1: empty), or the empty
+    slot where it would go (Fibonacci hashing, linear probing)."""
+    mask = hkey.size - 1
+    i = np.int64((np.uint64(key) * _GOLDEN) >> shift)
+    while hkey[i] != key and hkey[i] != -1:
+        i = (i + 1) & mask
+    return i
 
-    ``bits`` is an all-zero bitmap of ``n`` bits and is all zero again on return. The
-    ids are read back in order from the bitmap when it is small against ``k`` (a scan
-    of n / 64 words), else sorted.
-    """
-    one = np.uint64(1)
-    for s in range(k):
-        j = n - k + s
-        t, state = _uniform(state, j + 1)
-        word = t >> 6
-        bit = one << np.uint64(t & 63)
-        if bits[word] & bit:
-            t = j
-            word = t >> 6
-            bit = one << np.uint64(t & 63)
-        bits[word] |= bit
-        out[s] = t
-    n_words = (n + 63) >> 6
-    if n_words <= 8 * k:
-        p = 0
-        for wi in range(n_words):
-            word = bits[wi]
-            if word:
-                bits[wi] = np.uint64(0)
-                while word:
-                    out[p] = (wi << 6) + np.int64(_cttz(word))
-                    p += 1
-                    word &= word - one
-    else:
-        for s in range(k):
-            t = out[s]
-            bits[t >> 6] = np.uint64(0)
-        out[:k].sort()
+
+@njit(cache=True)
+def _perm_prefix(state, n, k, hkey, hval, out):
+    """``out[:k]`` = the first ``k`` entries of a uniformly random permutation of
+    ``0..n-1`` by a sparse Fisher-Yates shuffle: step ``i`` swaps position ``i`` with
+    position ``i + U[0, n - i)`` of the (virtual) identity array, whose moved entries
+    are kept in the hash table ``hkey``/``hval`` (``hkey`` all -1, a power of two of
+    at least ``2 k`` slots; all -1 again on return). Entry ``i`` depends on the first
+    ``i + 1`` draws only, so the first ``k`` entries are the same for every longer
+    prefix drawn from the same stream."""
+    bits = 0
+    while (1 << bits) < hkey.size:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    for i in range(k):
+        r, state = _uniform(state, n - i)
+        r += i
+        sr = _slot(hkey, r, shift)
+        vr = hval[sr] if hkey[sr] == r else r
+        if r != i:
+            si = _slot(hkey, i, shift)
+            vi = hval[si] if hkey[si] == i else i
+            hkey[sr] = r
+            hval[sr] = vi
+        out[i] = vr
+    hkey[:] = -1
     return state
 
 
+def _table_size(k):
+    size = 16
+    while size < 2 * k:
+        size *= 2
+    return size
+
+
 @njit(parallel=True, cache=True)
-def draw_sets_numba(n, k, seed, start, count, w, weighted, n_threads=1):
+def draw_prefixes_numba(n, k, seed, start, count, size):
+    """Row ``r``: the first ``k`` sites of the random ordering of simulation ``start +
+    r`` (see ``draw_sets_numba``), in their drawn order. ``size``: hash table slots, a
+    power of two >= 2 k. Depends on (seed, simulation) alone."""
+    out = np.empty((count, k), dtype=np.int64)
+    useed = np.uint64(seed)
+    for r in prange(count):
+        hkey = np.full(size, -1, dtype=np.int64)
+        hval = np.empty(size, dtype=np.int64)
+        _perm_prefix(_stream_start(useed, start + r), n, k, hkey, hval, out[r])
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _shuffled_weights(w, seed, start, count):
+    k = w.size
+    out = np.empty((count, k))
+    useed = np.uint64(seed)
+    for r in prange(count):
+        state = _stream_start(useed, start + r)
+        row = out[r]
+        for a in range(k):
+            row[a] = w[a]
+        for a in range(k - 1, 0, -1):
+            j, state = _uniform(state, a + 1)
+            tmp = row[a]
+            row[a] = row[j]
+            row[j] = tmp
+    return out
+
+
+def draw_sets_numba(n, k, seed, start, count, w, weighted, weight_seed=0):
     """Counterfactual point sets: row ``r`` is simulation ``start + r``.
 
-    Each simulation ``c`` has its own random stream, fixed by ``(seed, c)``: it draws a
-    uniformly random k-subset of the ``n`` reference sites (Floyd), returned sorted,
-    and, when ``weighted``, shuffles the industry's weights ``w`` onto the drawn sites
-    (Fisher-Yates on the same stream). Returns ``(sel, wsel)``; ``wsel`` has no columns
-    when not ``weighted``. The rows depend on (seed, c) alone, not on ``start``,
-    ``count`` or the number of threads; ``n_threads`` only splits the work (each block
-    of simulations reuses one n-bit scratch bitmap).
+    Simulation ``c`` orders the ``n`` reference sites at random with its own
+    counter-based stream, fixed by ``(seed, c)`` (a sparse Fisher-Yates shuffle, of
+    which only the first ``k`` steps are made); the set is its first ``k`` sites,
+    returned sorted. An industry of ``k`` establishments and one of ``k' > k`` thus
+    get nested sets in the same simulation (what lets ``nested_histograms_numba``
+    share the pairs between industries). When ``weighted``, the industry's weights
+    ``w`` are shuffled onto the sites with the stream ``(weight_seed, c)``
+    (Fisher-Yates). Returns ``(sel, wsel)``; ``wsel`` has no columns when not
+    ``weighted``. The rows depend on (seed, weight_seed, c) alone, not on ``start``,
+    ``count`` or the number of threads.
     """
-    sel = np.empty((count, k), dtype=np.int64)
-    wsel = np.empty((count, k if weighted else 0))
-    useed = np.uint64(seed)
-    n_blocks = max(1, min(count, n_threads))
-    for blk in prange(n_blocks):
-        bits = np.zeros((n + 63) >> 6, dtype=np.uint64)
-        for r in range(blk * count // n_blocks, (blk + 1) * count // n_blocks):
-            state = _stream_start(useed, start + r)
-            state = _draw_sorted_set(state, n, k, bits, sel[r])
-            if weighted:
-                row = wsel[r]
-                for a in range(k):
-                    row[a] = w[a]
-                for a in range(k - 1, 0, -1):
-                    j, state = _uniform(state, a + 1)
-                    tmp = row[a]
-                    row[a] = row[j]
-                    row[j] = tmp
-    return sel, wsel
+    sel = draw_prefixes_numba(n, k, seed, start, count, _table_size(k))
+    sel.sort(axis=1)
+    if not weighted:
+        return sel, np.empty((count, 0))
+    return sel, _shuffled_weights(np.ascontiguousarray(w, dtype=float), weight_seed,
+                                  start, count)
 
 
 def _py_mix(z: int) -> int:
@@ -195,21 +206,32 @@ def _py_uniform(state: int, m: int):
             return prod >> 32, state
 
 
-def draw_sets_numpy(n, k, seed, start, count, w, weighted):
-    """Pure-Python twin of :func:`draw_sets_numba` (same draws, slow: for tests)."""
-    sel = np.empty((count, k), dtype=np.int64)
-    wsel = np.empty((count, k if weighted else 0))
-    seed = int(seed)
+def _py_stream_start(seed: int, c: int) -> int:
+    return _py_mix(_py_mix((seed + 0x9E3779B97F4A7C15) & _U64)
+                   ^ ((c * 0x9E3779B97F4A7C15 + 0x94D049BB133111EB) & _U64))
+
+
+def draw_prefixes_numpy(n, k, seed, start, count):
+    """Pure-Python twin of :func:`draw_prefixes_numba` (a dict for the moved entries)."""
+    out = np.empty((count, k), dtype=np.int64)
     for r in range(count):
-        c = start + r
-        state = _py_mix(_py_mix((seed + 0x9E3779B97F4A7C15) & _U64)
-                        ^ ((c * 0x9E3779B97F4A7C15 + 0x94D049BB133111EB) & _U64))
-        chosen = set()
-        for j in range(n - k, n):
-            t, state = _py_uniform(state, j + 1)
-            chosen.add(j if t in chosen else t)
-        sel[r] = sorted(chosen)
-        if weighted:
+        state = _py_stream_start(int(seed), start + r)
+        moved: dict[int, int] = {}
+        for i in range(k):
+            j, state = _py_uniform(state, n - i)
+            j += i
+            out[r, i] = moved.get(j, j)
+            moved[j] = moved.get(i, i)
+    return out
+
+
+def draw_sets_numpy(n, k, seed, start, count, w, weighted, weight_seed=0):
+    """Pure-Python twin of :func:`draw_sets_numba` (same draws, slow: for tests)."""
+    sel = np.sort(draw_prefixes_numpy(n, k, seed, start, count), axis=1)
+    wsel = np.empty((count, k if weighted else 0))
+    if weighted:
+        for r in range(count):
+            state = _py_stream_start(int(weight_seed), start + r)
             row = np.array(w, dtype=float)
             for a in range(k - 1, 0, -1):
                 j, state = _py_uniform(state, a + 1)
@@ -592,32 +614,403 @@ def _bits_double(b) -> np.ndarray:
     return np.asarray(b, dtype=np.int64).view(np.float64)
 
 
-def log_node_table(cutoff, bin_width, geo, radius):
+#: Two-stage path: pairs closer than ``max_distance / 2**NEAR_BITS`` (below the first
+#: node) are binned exactly; the nodes start at the octave of the squared chord below.
+NEAR_BITS = 12
+
+
+def log_node_table(cutoff, bin_width, geo, radius, near):
     """Node table of the two-stage path: dict with ``n_nodes``, ``key0``, ``shift``,
-    ``dump`` (kernel arguments), ``u`` (the nodes' squared chords), ``d`` (their
-    distances), ``node_bin``/``node_frac`` (their positions on the histogram bins) and
-    ``n_bins`` (bins needed to hold every node's mass).
+    ``dump`` (kernel arguments), ``u`` (the nodes' squared chords, one more than
+    ``n_nodes``: the start of the dump node), ``d`` (their distances),
+    ``node_bin``/``node_frac`` (their positions on the histogram bins, ``n_nodes``)
+    and ``n_bins`` (bins needed to hold every node's mass). ``near``: the distance
+    below which pairs are binned exactly (the first node is the octave of the squared
+    chord at or below it). The key of a squared chord ``u >= u_0`` is
+    ``(bits(u) >> shift) - key0``; its node the key's high bits, its fraction within
+    the node the low ``LOG_FRACTION_BITS`` bits.
     """
     chord_cut = chord_length(cutoff, geo, radius)
-    near = chord_length(LOG_NEAR_BINS * bin_width, geo, radius)
+    near_c = chord_length(near, geo, radius)
     cut2 = chord_cut * chord_cut
-    u_lo = 2.0 ** math.floor(math.log2(near * near))  # an octave start
+    u_lo = 2.0 ** math.floor(math.log2(near_c * near_c))  # an octave start
     shift = 52 - LOG_BIN_BITS - LOG_FRACTION_BITS
     key0 = _double_bits(u_lo) >> shift
     last = ((_double_bits(cut2) >> shift) - key0) >> LOG_FRACTION_BITS
     n_nodes = last + 2
-    j = np.arange(n_nodes, dtype=np.int64)
+    j = np.arange(n_nodes + 1, dtype=np.int64)
     u = _bits_double((key0 + (j << LOG_FRACTION_BITS)) << shift)
     c = np.sqrt(u)
     d = 2.0 * radius * np.arcsin(np.minimum(0.5 * c, 1.0)) if geo else c
-    g = d / bin_width
+    g = d[:-1] / bin_width
     node_bin = np.floor(g).astype(np.int64)
     node_frac = g - node_bin
-    dump = float(_bits_double((key0 + (np.int64(n_nodes) << LOG_FRACTION_BITS))
-                              << shift)[()])
-    return {"n_nodes": int(n_nodes), "key0": int(key0), "shift": shift, "dump": dump,
-            "u": u, "d": d, "node_bin": node_bin, "node_frac": node_frac,
+    return {"n_nodes": int(n_nodes), "key0": int(key0), "shift": shift,
+            "dump": float(u[-1]), "u": u, "d": d, "node_bin": node_bin,
+            "node_frac": node_frac, "last": int(last),
             "n_bins": int(max(math.floor(cutoff / bin_width) + 2, node_bin[-1] + 2))}
+
+
+#: Shared sweeps: nodes every ``chord(max_distance) / 2**NODE_BITS`` of chord length
+#: (finer when a bin width is given, see ``chord_nodes``), at most ``MAX_NODES``
+#: (positions in 16 fraction bits then fit 31 bits).
+NODE_BITS = 11
+MAX_NODES = 32_000
+
+
+def chord_nodes(max_d, cutoff, geo, radius, bin_width=None):
+    """The node grid of the shared sweeps for the largest ``cutoff``: dict with
+    ``spacing`` (chord length between nodes: ``chord(max_d) / 2**NODE_BITS``, or the
+    chord of ``bin_width / 4`` when smaller; the same for every industry of a call),
+    ``scale`` (fixed-point positions per chord unit, ``2**16 / spacing``), ``n_nodes``
+    (the node of the cutoff and one more), ``last`` (the node of the cutoff) and ``d``
+    (the nodes' distances, ``n_nodes + 1``)."""
+    spacing = chord_length(max_d, geo, radius) * 2.0 ** -NODE_BITS
+    if bin_width is not None:
+        spacing = min(spacing, chord_length(bin_width / 4.0, geo, radius))
+    scale = float(1 << LOG_FRACTION_BITS) / spacing
+    last = node_of(cutoff, geo, radius, scale)
+    n_nodes = last + 2
+    c = np.arange(n_nodes + 1) * spacing
+    d = 2.0 * radius * np.arcsin(np.minimum(0.5 * c, 1.0)) if geo else c
+    return {"spacing": spacing, "scale": scale, "n_nodes": int(n_nodes), "d": d,
+            "last": int(last)}
+
+
+def node_of(cutoff, geo, radius, scale):
+    """Node of the chord grid (``scale``: see ``chord_nodes``) holding ``cutoff``."""
+    c = chord_length(cutoff, geo, radius)
+    return int(math.floor(c * scale + 0.5)) >> LOG_FRACTION_BITS
+
+
+# ------------------------------------------------------ nested (shared) histograms
+
+
+@njit(cache=True)
+def _chord_keys(xs, ys, zs, lo, mp, xa, ya, za, scale, end_pos, dump, kbuf):
+    """Fixed-point node positions of the pairs of point ``(xa, ya, za)`` with the
+    points ``lo .. lo + mp - 1``: ``round(chord * scale)``, or ``dump`` at or beyond
+    ``end_pos``. One compiled function, without fast-math contraction, for every
+    sweep: a pair gets the same key whichever kernel visits it."""
+    for q in range(mp):
+        dx = xs[lo + q] - xa
+        dy = ys[lo + q] - ya
+        dz = zs[lo + q] - za
+        p = math.sqrt(dx * dx + dy * dy + dz * dz) * scale
+        # (32-bit: the compiler vectorises that conversion, not the 64-bit one)
+        kbuf[q] = np.uint32(np.int32((p if p < end_pos else dump) + 0.5))
+
+
+@njit(cache=True)
+def _chord_keys_2d(xs, ys, lo, mp, xa, ya, scale, end_pos, dump, kbuf):
+    """``_chord_keys`` for planar points (no third coordinate)."""
+    for q in range(mp):
+        dx = xs[lo + q] - xa
+        dy = ys[lo + q] - ya
+        p = math.sqrt(dx * dx + dy * dy) * scale
+        kbuf[q] = np.uint32(np.int32((p if p < end_pos else dump) + 0.5))
+
+
+@njit(cache=True, inline="always")
+def _add_keys(acc, kbuf, m, one, fbits, fmask):
+    ub = np.uint32(fbits)
+    um = np.uint32(fmask)
+    for q in range(m):
+        key = kbuf[q]
+        acc[key >> ub] += one + np.int64(key & um)
+
+
+@njit(cache=True, inline="always")
+def _flush(acc, cnt, sq):
+    low_mask = (np.int64(1) << _COUNT_SHIFT) - 1
+    for q in range(acc.size):
+        v = acc[q]
+        cnt[q] += v >> _COUNT_SHIFT
+        sq[q] += v & low_mask
+        acc[q] = 0
+
+
+@njit(cache=True, fastmath=True)
+def _nodes_to_row(acc, cnt, sq, last, node_d, inv, row, nb):
+    """An industry's histogram from the node counts (nodes ``<= last``): each node's
+    mass placed linearly on the bins of width ``1 / inv`` at the node's distance."""
+    low_mask = (np.int64(1) << _COUNT_SHIFT) - 1
+    inv_quanta = 1.0 / float(1 << LOG_FRACTION_BITS)
+    prev = 0.0
+    for q in range(last + 2):
+        if q <= last:
+            v = acc[q]
+            c = cnt[q] + (v >> _COUNT_SHIFT)
+            f = (sq[q] + (v & low_mask)) * inv_quanta
+            mass = (c - f) + prev
+            prev = f
+        else:
+            mass = prev
+        if mass != 0.0:
+            g = node_d[q] * inv
+            ib = np.int64(g)
+            fr = g - ib
+            row[ib] += mass - mass * fr
+            row[ib + 1] += mass * fr
+    for q in range(nb, nb + 3):
+        row[q] = 0.0
+
+
+@njit(cache=True, fastmath=True)
+def _nested_set(xyz, strip, strip_width, geo, order, scale, n_nodes, node_d, ind_k,
+                ind_last, ind_inv, ind_nb, ind_off, rows, r_out):
+    """Sweep the points ``xyz[order]`` in the given order (ranks), adding each point's
+    pairs with the points before it to one running histogram of chord nodes; when the
+    rank reaches an industry's size, write that industry's histogram (bins of its
+    width) to its row ``r_out``. See ``nested_histograms_numba``."""
+    K = order.size
+    n_ind = ind_k.size
+    fbits = LOG_FRACTION_BITS
+    # pairs are kept up to the end of node n_nodes - 2; beyond, they go to the unused
+    # node n_nodes (a key past every kept one)
+    end_pos = (n_nodes - 1.0) * (1 << fbits) - 0.5
+    chord_cut = (end_pos + 0.5) / scale
+    dump = float(n_nodes << fbits)
+    # strips: the points grouped by strip, in rank order within a strip, so that the
+    # points of a strip ranked before the current one are a prefix of its block
+    smin = strip[order[0]]
+    smax = smin
+    for r in range(K):
+        t = strip[order[r]]
+        smin = min(smin, t)
+        smax = max(smax, t)
+    nst = smax - smin + 1
+    bstart = np.zeros(nst + 1, dtype=np.int64)
+    for r in range(K):
+        bstart[strip[order[r]] - smin + 1] += 1
+    for t in range(nst):
+        bstart[t + 1] += bstart[t]
+    fill = np.zeros(nst, dtype=np.int64)
+    xs = np.zeros(K + 16)
+    ys = np.zeros(K + 16)
+    zs = np.zeros(K + 16)
+    slot = np.empty(K, dtype=np.int64)
+    for r in range(K):
+        i = order[r]
+        t = strip[i] - smin
+        a = bstart[t] + fill[t]
+        fill[t] += 1
+        slot[r] = a
+        xs[a] = xyz[i, 0]
+        ys[a] = xyz[i, 1]
+        zs[a] = xyz[i, 2] if geo else 0.0
+    fill[:] = 0
+    reach = np.int64(chord_cut / strip_width) + 2
+    one = np.int64(1) << _COUNT_SHIFT
+    fmask = (np.int64(1) << fbits) - 1
+    acc = np.zeros(n_nodes + 1, dtype=np.int64)
+    cnt = np.zeros(n_nodes + 1, dtype=np.int64)
+    sq = np.zeros(n_nodes + 1, dtype=np.int64)
+    kbuf = np.empty(K + 16, dtype=np.uint32)
+    since = 0
+    nxt = 0
+    while nxt < n_ind and ind_k[nxt] < 2:
+        nxt += 1
+    for r in range(K):
+        if nxt >= n_ind:
+            break
+        a = slot[r]
+        t = strip[order[r]] - smin
+        xa = xs[a]
+        ya = ys[a]
+        za = zs[a]
+        for t2 in range(max(0, t - reach), min(nst, t + reach + 1)):
+            dt = abs(t2 - t)
+            if dt > 1 and (dt - 1) * strip_width > chord_cut:
+                continue
+            m = fill[t2]
+            if m == 0:
+                continue
+            lo = bstart[t2]
+            if since + m > _FLUSH:
+                _flush(acc, cnt, sq)
+                since = 0
+            since += m
+            if geo:
+                _chord_keys(xs, ys, zs, lo, (m + 15) & -16, xa, ya, za, scale, end_pos,
+                            dump, kbuf)
+            else:
+                _chord_keys_2d(xs, ys, lo, (m + 15) & -16, xa, ya, scale, end_pos, dump,
+                               kbuf)
+            _add_keys(acc, kbuf, m, one, fbits, fmask)
+        fill[t] += 1
+        while nxt < n_ind and ind_k[nxt] == r + 1:
+            # the histogram of the first r + 1 points, on this industry's bins
+            nb = ind_nb[nxt]
+            base = ind_off[nxt] + r_out * (nb + 3)
+            _nodes_to_row(acc, cnt, sq, ind_last[nxt], node_d, ind_inv[nxt],
+                          rows[base:base + nb + 3], nb)
+            nxt += 1
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def nested_histograms_numba(xyz, strip, strip_width, geo, order, scale, n_nodes, node_d,
+                            ind_k, ind_last, ind_inv, ind_nb):
+    """Pair histograms of many industries from shared point sets.
+
+    Row ``s`` of ``order`` lists sites (rows of ``xyz``, sorted by ``strip`` as for
+    ``pair_histogram_numba``) in rank order; industry ``i`` (``ind_k`` ascending) gets
+    the histogram of the pairs among the first ``ind_k[i]`` of them, on bins of width
+    ``1 / ind_inv[i]`` (``ind_nb[i]`` bins), in two stages: each pair's chord ``c`` is
+    binned linearly on the nodes ``j / scale * 2**16`` of ``chord_nodes`` (position
+    ``c scale`` rounded to an integer: node in the high bits, fraction in the low 16;
+    counts packed in integers as in ``pair_histogram_numba``); industry ``i`` keeps
+    the nodes ``<= ind_last[i]`` (the node of its cutoff) and places each node's mass
+    linearly on its bins, at the node's distance ``node_d``. The counts are integers,
+    so each industry's histogram depends on its own points and parameters only: it is
+    the same whichever other industries share the sweep and whatever the order of the
+    points (``nested_histograms_numpy`` computes it industry by industry).
+
+    The points are swept in rank order: each point is compared with the points ranked
+    before it in the strips within the largest cutoff, and when the rank reaches an
+    industry's size its histogram is written, so the pairs of the largest set are
+    computed once for all industries. Returns the histograms as one flat array and the
+    offsets: industry ``i``, row ``s`` at ``off[i] + s (ind_nb[i] + 3)``, ``ind_nb[i] +
+    3`` values (the last 3 zero). Rows are processed in parallel, each by one thread.
+    """
+    n_rows = order.shape[0]
+    n_ind = ind_k.size
+    off = np.zeros(n_ind + 1, dtype=np.int64)
+    for i in range(n_ind):
+        off[i + 1] = off[i] + n_rows * (ind_nb[i] + 3)
+    rows = np.zeros(off[n_ind])
+    for s in prange(n_rows):
+        _nested_set(xyz, strip, strip_width, geo, order[s], scale, n_nodes, node_d, ind_k,
+                    ind_last, ind_inv, ind_nb, off, rows, s)
+    return rows, off
+
+
+@njit(cache=True, fastmath=True)
+def _sweep_set(xyz, strip, strip_width, geo, sel_row, scale, n_nodes, node_d, last, inv,
+               nb, row):
+    """One industry's histogram of ``nested_histograms_numba`` from a set sorted by
+    site (strip, then first coordinate): every pair visited once, the other points of
+    a strip within the cutoff found by two monotone pointers (as in
+    ``_set_histogram``). Same keys (``_chord_keys``), counts and bins as the rank-order
+    sweep."""
+    k = sel_row.size
+    fbits = LOG_FRACTION_BITS
+    end_pos = (n_nodes - 1.0) * (1 << fbits) - 0.5
+    # (slightly wide: pairs the windows keep beyond the cutoff are dumped by their key)
+    chord_cut = (end_pos + 0.5) / scale * (1.0 + 1e-9)
+    cut2 = chord_cut * chord_cut
+    dump = float(n_nodes << fbits)
+    xs = np.zeros(k + 16)
+    ys = np.zeros(k + 16)
+    zs = np.zeros(k + 16)
+    st = np.empty(k, dtype=np.int64)
+    for a in range(k):
+        i = sel_row[a]
+        xs[a] = xyz[i, 0]
+        ys[a] = xyz[i, 1]
+        zs[a] = xyz[i, 2] if geo else 0.0
+        st[a] = strip[i]
+    run = np.empty(k + 1, dtype=np.int64)
+    n_runs = 0
+    for a in range(k):
+        if a == 0 or st[a] != st[a - 1]:
+            run[n_runs] = a
+            n_runs += 1
+    run[n_runs] = k
+    one = np.int64(1) << _COUNT_SHIFT
+    fmask = (np.int64(1) << fbits) - 1
+    acc = np.zeros(n_nodes + 1, dtype=np.int64)
+    cnt = np.zeros(n_nodes + 1, dtype=np.int64)
+    sq = np.zeros(n_nodes + 1, dtype=np.int64)
+    kbuf = np.empty(k + 16, dtype=np.uint32)
+    since = 0
+    for ra in range(n_runs):
+        a0 = run[ra]
+        a1 = run[ra + 1]
+        for rb in range(ra, n_runs):
+            gap = (st[run[rb]] - st[a0] - 1) * strip_width
+            if gap > chord_cut:
+                break
+            wx = math.sqrt(cut2 - gap * gap) if gap > 0 else chord_cut
+            b1 = run[rb + 1]
+            lo = run[rb]
+            hi = lo
+            for a in range(a0, a1):
+                xa = xs[a]
+                if rb == ra:
+                    lo = a + 1
+                else:
+                    while lo < b1 and xs[lo] < xa - wx:
+                        lo += 1
+                hi = max(hi, lo)
+                while hi < b1 and xs[hi] <= xa + wx:
+                    hi += 1
+                m = hi - lo
+                if m == 0:
+                    continue
+                if since + m > _FLUSH:
+                    _flush(acc, cnt, sq)
+                    since = 0
+                since += m
+                if geo:
+                    _chord_keys(xs, ys, zs, lo, (m + 15) & -16, xa, ys[a], zs[a], scale,
+                                end_pos, dump, kbuf)
+                else:
+                    _chord_keys_2d(xs, ys, lo, (m + 15) & -16, xa, ys[a], scale, end_pos,
+                                   dump, kbuf)
+                _add_keys(acc, kbuf, m, one, fbits, fmask)
+    _nodes_to_row(acc, cnt, sq, last, node_d, inv, row, nb)
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def shared_histograms_numba(xyz, strip, strip_width, geo, sel, scale, n_nodes, node_d,
+                            last, inv, nb):
+    """The histograms of ``nested_histograms_numba`` for one industry, from point sets
+    sorted by site (rows of ``sel``): ``rows x (nb + 3)``. The same values as the
+    rank-order sweep (same keys and integer counts), with each pair visited once
+    (no rank order to keep), which is faster when only one industry is binned."""
+    n_rows = sel.shape[0]
+    hist = np.zeros((n_rows, nb + 3))
+    for s in prange(n_rows):
+        _sweep_set(xyz, strip, strip_width, geo, sel[s], scale, n_nodes, node_d, last,
+                   inv, nb, hist[s])
+    return hist
+
+
+def nested_histograms_numpy(xyz, order, geo, scale, n_nodes, node_d, ind_k, ind_last,
+                            ind_inv, ind_nb):
+    """Numpy twin of :func:`nested_histograms_numba`: each industry's pairs computed
+    on their own (every pair, no strips, no sharing). Returns per industry an array
+    ``rows x (ind_nb + 3)``."""
+    quanta = float(1 << LOG_FRACTION_BITS)
+    fmask = (1 << LOG_FRACTION_BITS) - 1
+    out = []
+    for i in range(ind_k.size):
+        k, last, inv, nb = int(ind_k[i]), int(ind_last[i]), float(ind_inv[i]), int(ind_nb[i])
+        hist = np.zeros((order.shape[0], nb + 3))
+        ia, ib = np.triu_indices(k, 1)
+        for s in range(order.shape[0]):
+            pts = xyz[order[s, :k]].copy()
+            if not geo:
+                pts[:, 2] = 0.0
+            diff = pts[ib] - pts[ia]
+            p = np.sqrt(np.einsum("ij,ij->i", diff, diff)) * scale
+            key = np.floor(p[p < (n_nodes - 1.0) * quanta - 0.5] + 0.5).astype(np.int64)
+            node = key >> LOG_FRACTION_BITS
+            keep = node <= last
+            node, q = node[keep], key[keep] & fmask
+            cnt = np.bincount(node, minlength=last + 2).astype(float)
+            f = np.bincount(node, weights=q.astype(float), minlength=last + 2) / quanta
+            mass = cnt - f
+            mass[1:] += f[:-1]
+            g = node_d[:last + 2] * inv
+            b0 = np.floor(g).astype(np.int64)
+            fr = g - b0
+            hist[s] += np.bincount(b0, weights=mass * (1 - fr), minlength=nb + 3)[:nb + 3]
+            hist[s] += np.bincount(b0 + 1, weights=mass * fr, minlength=nb + 3)[:nb + 3]
+            hist[s, nb:] = 0.0
+        out.append(hist)
+    return out
 
 
 @njit(cache=True)

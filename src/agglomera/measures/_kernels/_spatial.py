@@ -28,8 +28,11 @@ in which sites are processed.
 
 Speed: the local kernel sums the lag from the raw digits while it looks them up in a
 per-thread stamp array; only the permutations where two raw digits coincide (about
-k**2 / 2n of them) are rebuilt exactly by Floyd's rule. Without a coincidence Floyd's
-sequence is the digits in reverse order, which the fast path uses directly.
+k**2 / 2n of them), or where Lemire's test rejects a batch, are done again exactly
+(digits drawn again, ordered by Floyd's rule). Without a coincidence Floyd's sequence
+is the digits in reverse order, which the fast path uses directly. The test needs no
+extra multiplication: after the B digits are split off, what is left of the output
+is (R * M) mod 2**64 itself.
 
 Changed streams: before this version each local digit came from half a splitmix64
 output, one Lemire draw at a time, with Floyd's set form (id t or j_s at position s)
@@ -122,12 +125,15 @@ def _draw(state, spare, has, m):
 # with probability below 1/16 (about 5e-4 at 10,000 sites).
 #
 # Floyd's duplicate check runs off the critical path: each digit is looked up in a
-# per-thread stamp array (uint16) and the permutation's lag is summed from the raw
-# digits at once; only when two raw digits of a permutation coincide (about k**2/2n
-# of the permutations) is the permutation redone exactly (``_floyd_redo``). Floyd's
-# permutation variant (prefix t, or insert j after t) makes the ordered tuple a
-# uniformly random ordered sample, so that unequal weights get uniformly random
-# neighbours' values; without a duplicate the tuple is the digits in reverse order.
+# per-thread stamp array (uint16; n > 65,536: two 64-bit filters) and the
+# permutation's lag is summed from the raw digits at once; only when two raw digits
+# of a permutation coincide (about k**2/2n of the permutations) is the permutation
+# redone exactly (``_floyd_redo``). Floyd's permutation variant (prefix t, or insert
+# j after t) makes the ordered tuple a uniformly random ordered sample, so that
+# unequal weights get uniformly random neighbours' values; without a duplicate the
+# tuple is the digits in reverse order. The stamp-array path also tests Lemire's
+# rejection after the digits, on the low half left by the last split
+# ((R * M) mod 2**64), and redraws a rejected permutation exactly (``_redraw``).
 
 
 @intrinsic
@@ -301,62 +307,125 @@ def _site_body_buffered(b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chose
 
 
 @njit(cache=True, inline="always")
-def _site_body(b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen, order,
+def _redraw(state, n, k, mtab, ttab, chosen, B):
+    # The raw digits of one permutation into ``chosen``, from the generator state
+    # before its first batch (rejected batches drawn again); returns the state after
+    # the permutation.
+    r0 = np.uint64(n - k)
+    for g in range((k + B - 1) // B):
+        state = state + _GOLDEN
+        x = _mix(state)
+        while x * mtab[g] < ttab[g]:  # Lemire's rejection for the whole batch
+            state = state + _GOLDEN
+            x = _mix(state)
+        for u in range(B):
+            s = g * B + u
+            if s < k:
+                t, x = _mulhilo(x, r0 + np.uint64(s))
+                chosen[s] = t
+    return state
+
+
+@njit(cache=True, inline="always")
+def _site_body(bl, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen, order,
                mark, stamp, redo_all, B, uniform):
     # All P conditional permutations of site i (k >= 1 neighbours), n <= 65,536. B
     # and uniform are constants in each caller below, so the digit loop is unrolled.
-    # Repeated raw digits are detected with the stamp array; the lag is summed from
-    # the raw digits meanwhile and rebuilt exactly when a digit repeats.
-    ui = np.uint64(i)
-    ulast = np.uint64(n - 1)
+    # ``bl`` is the value array with bl[i] = b[n - 1] (id i stands for site n - 1),
+    # so a raw digit indexes it directly.
+    #
+    # Fast path: each batch's digits are split off its output at once, each digit t
+    # is looked up in the stamp array (slot t + 1), and the lag is summed from the
+    # raw digits meanwhile. A repeated digit, or a batch that Lemire's test rejects
+    # (what is left of the output after its digits, (R * M) mod 2**64, below
+    # 2**64 mod M), sets the flag mark[0] (a store, so that the look-ups stay
+    # branches that are not taken). A flagged permutation is done again exactly:
+    # digits drawn again from the saved state, rejected batches redrawn
+    # (``_redraw``), and ordered by Floyd's rule (``_floyd_redo``). With
+    # ``redo_all`` the flag stays set (every permutation done exactly; for tests).
+    #
+    # The sum: digit s goes to position q = k - 1 - s (no repeat), and the lag is
+    # (sum over even q) + (sum over odd q), each partial sum from the last position
+    # down. Even q are the s of one parity, so the two partial sums are kept by the
+    # parity of s (the same additions in the same order) and the lag is their sum,
+    # which does not depend on which is which.
     r0 = np.uint64(n - k)  # digit s is uniform in [0, r0 + s), i.e. [0, j_s]
     ge = 0
     le = 0
     a1 = 0.0
     a2 = 0.0
-    n_batch = (k + B - 1) // B
+    n_full = k // B
+    k_full = n_full * B
     w0 = wts[0]
-    for p in range(P):
-        stamp += 1
-        if stamp == 65536:
+    one = np.uint16(1)
+    rest = np.uint16(1 if redo_all else 0)  # the flag after a redone permutation
+    mark[0] = rest
+    p0 = 0
+    while p0 < P:
+        # stamps 1..65535 between resets of the stamp array
+        p1 = min(P, p0 + 65535 - stamp)
+        if p1 == p0:
             mark[:] = 0
-            stamp = 1
-        st = np.uint16(stamp)
-        hit = False
-        l0 = 0.0
-        l1 = 0.0
-        for g in range(n_batch):
-            state = state + _GOLDEN
-            x = _mix(state)
-            while x * mtab[g] < ttab[g]:  # Lemire's rejection for the whole batch
-                state = state + _GOLDEN
-                x = _mix(state)
-            sb = g * B
-            for u in range(B):
-                s = sb + u
-                if s < k:
+            mark[0] = rest
+            stamp = 0
+            continue
+        for _p in range(p0, p1):
+            stamp += 1
+            st = np.uint16(stamp)
+            ev = 0.0  # digits s even
+            od = 0.0  # digits s odd
+            y = state
+            for g in range(n_full):
+                y = y + _GOLDEN
+                x = _mix(y)
+                sb = g * B
+                for u in range(B):
+                    s = sb + u
                     t, x = _mulhilo(x, r0 + np.uint64(s))
-                    hit |= mark[t] == st
-                    mark[t] = st
-                    chosen[s] = t
-                    idx = ulast if t == ui else t
+                    if mark[t + _ONE] == st:
+                        mark[0] = one
+                    mark[t + _ONE] = st
                     # without a repeat, Floyd's sequence is the digits reversed
-                    v = b[idx] if uniform else wts[k - 1 - s] * b[idx]
-                    if (k - 1 - s) & 1:
-                        l1 += v
+                    v = bl[t] if uniform else wts[k - 1 - s] * bl[t]
+                    if s & 1:
+                        od += v
                     else:
-                        l0 += v
-        if hit or redo_all:
-            l0, l1 = _floyd_redo(b, wts, uniform, i, n, k, chosen, order)
-        lag = l0 + l1
-        if uniform:
-            lag = w0 * lag
-        if lag >= lo_t:
-            ge += 1
-        if lag <= hi_t:
-            le += 1
-        a1 += lag
-        a2 += lag * lag
+                        ev += v
+                if x < ttab[g]:  # x is now (R * M) mod 2**64
+                    mark[0] = one
+            if k_full < k:  # last, partial batch
+                y = y + _GOLDEN
+                x = _mix(y)
+                for u in range(B):
+                    s = k_full + u
+                    if s < k:
+                        t, x = _mulhilo(x, r0 + np.uint64(s))
+                        if mark[t + _ONE] == st:
+                            mark[0] = one
+                        mark[t + _ONE] = st
+                        v = bl[t] if uniform else wts[k - 1 - s] * bl[t]
+                        if s & 1:
+                            od += v
+                        else:
+                            ev += v
+                if x < ttab[n_full]:
+                    mark[0] = one
+            if mark[0] != 0:
+                mark[0] = rest
+                state = _redraw(state, n, k, mtab, ttab, chosen, B)
+                ev, od = _floyd_redo(bl, wts, uniform, i, n, k, chosen, order)
+            else:
+                state = y
+            lag = ev + od
+            if uniform:
+                lag = w0 * lag
+            if lag >= lo_t:
+                ge += 1
+            if lag <= hi_t:
+                le += 1
+            a1 += lag
+            a2 += lag * lag
+        p0 = p1
     return ge, le, a1, a2, stamp
 
 
@@ -451,6 +520,11 @@ def _local_perm_kernel(
         mtab = scratch[24 + 2 * kmax : 24 + 3 * kmax]
         ttab = scratch[32 + 3 * kmax : 32 + 4 * kmax]
         mark = np.zeros(n + 64 if use_mark else 1, dtype=np.uint16)
+        # stamp-array path: the chunk's copy of the values, with bl[i] = b[n - 1]
+        # while site i is processed (raw digits index it directly)
+        bl = np.empty(n if use_mark else 1)
+        if use_mark:
+            bl[:] = b
         buf = np.empty(1 if use_mark else max(permutations * kmax, 1) + 16, dtype=np.uint64)
         stamp = 0
         for i in range(lo, hi):
@@ -476,26 +550,28 @@ def _local_perm_kernel(
             hi_t = obs + tol
             state = _stream_start(useed, i)
             P = permutations
+            if use_mark:
+                bl[i] = b[n - 1]
             if B == 4 and use_mark:
                 if uniform:
                     r = _site_b4mu(
-                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        bl, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
                         order, mark, stamp, redo_all,
                     )
                 else:
                     r = _site_b4mw(
-                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        bl, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
                         order, mark, stamp, redo_all,
                     )
             elif B == 3 and use_mark:
                 if uniform:
                     r = _site_b3mu(
-                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        bl, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
                         order, mark, stamp, redo_all,
                     )
                 else:
                     r = _site_b3mw(
-                        b, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
+                        bl, wts, i, n, k, P, state, lo_t, hi_t, mtab, ttab, chosen,
                         order, mark, stamp, redo_all,
                     )
             elif B == 3 and not use_mark:
@@ -533,6 +609,8 @@ def _local_perm_kernel(
                     )
             else:  # not reached: local_perm_numba passes one of _PATHS
                 r = (0, 0, 0.0, 0.0, stamp)
+            if use_mark:
+                bl[i] = b[i]
             n_ge[i] = r[0]
             n_le[i] = r[1]
             s1[i] = r[2]

@@ -501,29 +501,38 @@ def _shared_kd(specs, coords, strip, strip_width, geo, radius, grid, max_d, bin_
             return shared_histograms_numba(coords, strip, float(strip_width), geo, sel,
                                            *tab, *(v[i] for v in per_ind))
 
-        obs = []
+        obs = [None] * len(group)
+        alone = len(group) == 1
         for i, sp in enumerate(group):
+            if alone and simulations:  # row 0 of the first batch below
+                continue
             hist = single(np.ascontiguousarray(sp["obs_sel"]), i)
-            obs.append(banded_kde_numba(hist, *kmats[i])[0] / sp["denom"])
+            obs[i] = banded_kde_numba(hist, *kmats[i])[0] / sp["denom"]
             report(sp["label"], 1)
         sims = [np.empty((simulations, m)) for _ in group]
         row_bytes = 8 * int((nb + 3).sum())
         batch = max(2 * n_threads, SHARED_ROWS_BYTES // row_bytes)
-        label = (group[-1]["label"] if len(group) == 1
+        label = (group[-1]["label"] if alone
                  else f"{len(group)} industries (largest {group[-1]['label']})")
         for a in range(0, simulations, batch):
             b = min(simulations, a + batch)
             order = draw_prefixes_numba(n_ref, int(ks[-1]), site_seed, a, b - a,
                                         _table_size(int(ks[-1])))
-            if len(group) == 1:
+            if alone:
                 order.sort(axis=1)
-                sims[0][a:b] = banded_kde_numba(single(order, 0), *kmats[0]) / group[0][
-                    "denom"]
-            else:
-                hist, off = sweep(order, slice(None))
-                for i, sp in enumerate(group):
-                    rows_i = hist[off[i]:off[i + 1]].reshape(b - a, nb[i] + 3)
-                    sims[i][a:b] = banded_kde_numba(rows_i, *kmats[i]) / sp["denom"]
+                lead = 1 if obs[0] is None else 0
+                if lead:
+                    order = np.vstack([group[0]["obs_sel"], order])
+                cur = banded_kde_numba(single(order, 0), *kmats[0]) / group[0]["denom"]
+                if lead:
+                    obs[0] = cur[0]
+                sims[0][a:b] = cur[lead:]
+                report(label, b - a + lead)
+                continue
+            hist, off = sweep(order, slice(None))
+            for i, sp in enumerate(group):
+                rows_i = hist[off[i]:off[i + 1]].reshape(b - a, nb[i] + 3)
+                sims[i][a:b] = banded_kde_numba(rows_i, *kmats[i]) / sp["denom"]
             report(label, (b - a) * len(group))
         for i, sp in enumerate(group):
             finish(sp, obs[i], sims[i])
@@ -801,7 +810,10 @@ def duranton_overman(
         Counterfactual industries per industry (999; 0 for none).
     null : {"random_labelling"}
         Counterfactuals: the industry's ``n`` establishments (with their weights) are
-        put on ``n`` sites drawn without replacement from the reference population.
+        put on ``n`` sites drawn without replacement from the reference population:
+        the first ``n`` sites of a random ordering of the reference, one ordering per
+        simulation shared by all industries (so counterfactuals of different
+        industries are nested, which lets one sweep serve all of them).
     reference : DataFrame, optional
         Reference population of sites, with the same coordinate columns; default all
         rows of ``points``.
@@ -824,9 +836,11 @@ def duranton_overman(
     radius : float
         Sphere radius in km for lon/lat.
     seed : int or SeedSequence, optional
-        Seed; each industry gets its own ``SeedSequence`` child, and each of its
-        simulations its own counter-based stream (``draw_sets_numba``), so the result
-        does not depend on the number of threads or on how simulations are chunked.
+        Seed; each simulation's ordering of the reference sites comes from its own
+        counter-based stream (``draw_sets_numba``), and each industry has its own
+        ``SeedSequence`` child (sampled bandwidth pairs, weight shuffles), so the
+        result of an industry does not depend on the number of threads, on how
+        simulations are chunked, or on the other industries of the call.
     progress : callable, optional
         ``progress(step, done, total)`` called as industries and simulations finish.
     return_null : bool
@@ -874,7 +888,11 @@ def duranton_overman(
     at most :math:`\delta^2 / (4\sqrt{2\pi} h^3)` (second derivative of the two kernel
     terms), about :math:`4 \times 10^{-5}/h` for the default :math:`\delta = h/50`
     (the density itself is of order :math:`1/\bar d`), reported per industry as
-    ``binning_error_bound``.
+    ``binning_error_bound``. Unweighted industries are binned in two stages: chords
+    on one grid of nodes per call (spacing :math:`s`: the chord of ``max_distance``
+    / 2,048, or of ``bin_width`` / 4 when given and smaller), then the nodes on
+    :math:`g_b`; the bound then adds the node interpolation :math:`s^2/8\,(K_{dd}
+    D'^2 + K_d |D''|)` and rounding terms (``_shared_binning``).
 
     Local bands: :math:`\alpha` and :math:`1-\alpha` quantiles of the simulated curves
     at each distance. Global bands (DO 2005, section 4): the upper band

@@ -1,12 +1,19 @@
 """Kernels for distance-based measures: random point sets and pair-distance histograms.
 
-Point sets (``draw_sets_numba``, twin ``draw_sets_numpy``). Simulation ``c`` of an
-industry draws from its own counter-based stream, started at ``splitmix64(seed, c)``
-(Steele, Lea & Flood 2014): a uniformly random k-subset of the ``n`` reference sites
-by Floyd's algorithm (Bentley & Floyd 1987) with Lemire's (2019) exact bounded
-integers, returned sorted; for weighted measures the industry's weights are then
-shuffled onto the drawn sites (Fisher-Yates, same stream). A set depends on
+Point sets (``draw_sets_numba``, ``draw_prefixes_numba``, twins ``*_numpy``).
+Simulation ``c`` orders the ``n`` reference sites at random with its own counter-based
+stream, started at ``splitmix64(seed, c)`` (Steele, Lea & Flood 2014): a sparse
+Fisher-Yates shuffle (Durstenfeld 1964) with Lemire's (2019) exact bounded integers,
+of which only the first ``k`` steps are made, so a k-prefix is the same for every
+longer prefix. An industry of ``k`` establishments takes the first ``k`` sites (sorted
+for the site-ordered kernels); for weighted measures the industry's weights are then
+shuffled onto them (Fisher-Yates, the industry's own stream). A set depends on
 ``(seed, c)`` alone, never on the number of threads or on how simulations are chunked.
+
+Shared histograms (``nested_histograms_numba``, ``shared_histograms_numba``, twin
+``nested_histograms_numpy``): pairs binned on one grid of chord nodes, then each
+industry's nodes on its own bins; one sweep in rank order serves every industry whose
+set is a prefix of the same ordering (see those functions).
 
 Histograms (``pair_histogram_numba``, twin ``pair_histogram_numpy``). For every point
 set ``s`` (row of ``sel``) the linearly binned histogram of the distances between the
@@ -39,8 +46,8 @@ inputs.
 References: Steele, G. L., Lea, D. and Flood, C. H. (2014). Fast splittable
 pseudorandom number generators. OOPSLA 2014, 453-472. doi:10.1145/2660193.2660195.
 Lemire, D. (2019). Fast random integer generation in an interval. ACM TOMACS 29(1), 3.
-doi:10.1145/3230636. Bentley, J. and Floyd, R. W. (1987). Programming pearls: a
-sample of brilliance. CACM 30(9), 754-757. doi:10.1145/30401.315746. Wand, M. P.
+doi:10.1145/3230636. Durstenfeld, R.
+(1964). Algorithm 235: Random permutation. CACM 7(7), 420. doi:10.1145/364520.364540. Wand, M. P.
 (1994). Fast computation of multivariate kernel estimators. JCGS 3(4), 433-445
 (linear binning). doi:10.1080/10618600.1994.10474656
 """

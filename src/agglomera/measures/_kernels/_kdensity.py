@@ -693,6 +693,12 @@ def node_of(cutoff, geo, radius, scale):
 # ------------------------------------------------------ nested (shared) histograms
 
 
+#: Shared sweeps: pairs beyond the cutoff go to this many unused nodes in turn.
+DUMP_SLOTS = 8
+_DUMP_MASK = DUMP_SLOTS - 1
+_NODE_QUANTA = float(1 << LOG_FRACTION_BITS)
+
+
 @njit(cache=True)
 def _chord_keys(xs, ys, zs, lo, mp, xa, ya, za, scale, end_pos, dump, kbuf):
     """Fixed-point node positions of the pairs of point ``(xa, ya, za)`` with the
@@ -704,8 +710,11 @@ def _chord_keys(xs, ys, zs, lo, mp, xa, ya, za, scale, end_pos, dump, kbuf):
         dy = ys[lo + q] - ya
         dz = zs[lo + q] - za
         p = math.sqrt(dx * dx + dy * dy + dz * dz) * scale
-        # (32-bit: the compiler vectorises that conversion, not the 64-bit one)
-        kbuf[q] = np.uint32(np.int32((p if p < end_pos else dump) + 0.5))
+        # (32-bit: the compiler vectorises that conversion, not the 64-bit one); pairs
+        # beyond the cutoff spread over DUMP_SLOTS unused nodes (adds to one counter
+        # would each wait for the previous one)
+        kbuf[q] = np.uint32(np.int32((p if p < end_pos else dump + (q & _DUMP_MASK)
+                                      * _NODE_QUANTA) + 0.5))
 
 
 @njit(cache=True)
@@ -715,7 +724,8 @@ def _chord_keys_2d(xs, ys, lo, mp, xa, ya, scale, end_pos, dump, kbuf):
         dx = xs[lo + q] - xa
         dy = ys[lo + q] - ya
         p = math.sqrt(dx * dx + dy * dy) * scale
-        kbuf[q] = np.uint32(np.int32((p if p < end_pos else dump) + 0.5))
+        kbuf[q] = np.uint32(np.int32((p if p < end_pos else dump + (q & _DUMP_MASK)
+                                      * _NODE_QUANTA) + 0.5))
 
 
 @njit(cache=True, inline="always")
@@ -810,9 +820,9 @@ def _nested_set(xyz, strip, strip_width, geo, order, scale, n_nodes, node_d, ind
     reach = np.int64(chord_cut / strip_width) + 2
     one = np.int64(1) << _COUNT_SHIFT
     fmask = (np.int64(1) << fbits) - 1
-    acc = np.zeros(n_nodes + 1, dtype=np.int64)
-    cnt = np.zeros(n_nodes + 1, dtype=np.int64)
-    sq = np.zeros(n_nodes + 1, dtype=np.int64)
+    acc = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
+    cnt = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
+    sq = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
     kbuf = np.empty(K + 16, dtype=np.uint32)
     since = 0
     nxt = 0
@@ -926,9 +936,9 @@ def _sweep_set(xyz, strip, strip_width, geo, sel_row, scale, n_nodes, node_d, la
     run[n_runs] = k
     one = np.int64(1) << _COUNT_SHIFT
     fmask = (np.int64(1) << fbits) - 1
-    acc = np.zeros(n_nodes + 1, dtype=np.int64)
-    cnt = np.zeros(n_nodes + 1, dtype=np.int64)
-    sq = np.zeros(n_nodes + 1, dtype=np.int64)
+    acc = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
+    cnt = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
+    sq = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
     kbuf = np.empty(k + 16, dtype=np.uint32)
     since = 0
     for ra in range(n_runs):

@@ -949,3 +949,13 @@ def test_shared_single_industry_sweep_equals_rank_order_sweep(geo):
         one = shared_histograms_numba(xyz, strips, width, geo, sel, *tab, last[i], inv[i],
                                       nb[i])
         np.testing.assert_array_equal(one.ravel(), rows[off[i]:off[i + 1]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1e4, allow_nan=False), min_size=1, max_size=300),
+       st.sampled_from([(75.0, 25.0), (50.0,), (0.0, 100.0, 12.5)]))
+def test_percentiles_equal_numpy(values, qs):
+    from agglomera.measures.kdensity import _percentiles
+
+    d = np.array(values)
+    assert _percentiles(d, qs) == list(np.percentile(d, list(qs)))

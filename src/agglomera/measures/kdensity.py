@@ -34,6 +34,7 @@ from agglomera.measures._kernels._kdensity import (
     gaussian_band_numba,
     log_node_table,
     nested_histograms_numba,
+    order_stats_numba,
     pair_distance_list_numba,
     pair_distances_at_numba,
     pair_distances_numpy,
@@ -190,10 +191,28 @@ def _sample_pair_distances(coords, idx, geo, radius, rng, limit=PAIR_SAMPLE_LIMI
     return d, n_pairs, True
 
 
+def _percentiles(d: np.ndarray, qs) -> list[float]:
+    """``np.percentile(d, qs)`` (linear interpolation, numpy's formula) from the exact
+    order statistics of ``order_stats_numba`` instead of a partition of ``d``."""
+    n = d.size
+    pos = [q / 100.0 * (n - 1) for q in qs]
+    lo = [math.floor(p) for p in pos]
+    ranks = np.array(sorted({r for i in lo for r in (i, min(i + 1, n - 1))}),
+                     dtype=np.int64)
+    vals = dict(zip(ranks.tolist(), order_stats_numba(np.ascontiguousarray(d), ranks)))
+    out = []
+    for p, i in zip(pos, lo):
+        a, b = vals[i], vals[min(i + 1, n - 1)]
+        t = p - i
+        diff = b - a
+        out.append(float(b - diff * (1 - t)) if t >= 0.5 else float(a + diff * t))
+    return out
+
+
 def _nrd0(d: np.ndarray, n: int) -> float:
     """Silverman (1986, eq. 3.31) rule as R's ``bw.nrd0`` with ``n`` observations."""
     hi = float(np.std(d, ddof=1)) if d.size > 1 else 0.0
-    q75, q25 = np.percentile(d, [75, 25]) if d.size else (0.0, 0.0)
+    q75, q25 = _percentiles(d, (75.0, 25.0)) if d.size else (0.0, 0.0)
     lo = min(hi, (q75 - q25) / 1.34)
     if not lo:
         lo = hi or (abs(float(d[0])) if d.size else 0.0) or 1.0

@@ -1031,6 +1031,53 @@ def nested_histograms_numpy(xyz, order, geo, scale, n_nodes, node_d, ind_k, ind_
 
 
 @njit(cache=True)
+def order_stats_numba(d, ranks):
+    """Exact order statistics ``sort(d)[ranks]`` (0-based) without sorting ``d``: one
+    pass counts the values in 4,096 equal bins between the minimum and the maximum,
+    a second collects the values of the bins holding the wanted ranks, which are
+    sorted. ``d`` finite, non-empty; ``ranks`` in ``[0, d.size)``."""
+    n = d.size
+    lo = d.min()
+    hi = d.max()
+    out = np.empty(ranks.size)
+    if not hi > lo:
+        out[:] = lo
+        return out
+    nb = 4096
+    scale = nb / (hi - lo)
+    cnt = np.zeros(nb + 1, dtype=np.int64)
+    for i in range(n):
+        b = min(np.int64((d[i] - lo) * scale), nb - 1)
+        cnt[b + 1] += 1
+    for b in range(nb):
+        cnt[b + 1] += cnt[b]
+    want = np.zeros(nb, dtype=np.bool_)
+    rank_bin = np.empty(ranks.size, dtype=np.int64)
+    for j in range(ranks.size):
+        b = np.searchsorted(cnt, ranks[j], side="right") - 1
+        rank_bin[j] = b
+        want[b] = True
+    n_keep = 0
+    for b in range(nb):
+        if want[b]:
+            n_keep += cnt[b + 1] - cnt[b]
+    keep_bin = np.empty(n_keep, dtype=np.int64)
+    keep_val = np.empty(n_keep)
+    t = 0
+    for i in range(n):
+        b = min(np.int64((d[i] - lo) * scale), nb - 1)
+        if want[b]:
+            keep_bin[t] = b
+            keep_val[t] = d[i]
+            t += 1
+    for j in range(ranks.size):
+        b = rank_bin[j]
+        vals = np.sort(keep_val[keep_bin == b])
+        out[j] = vals[ranks[j] - cnt[b]]
+    return out
+
+
+@njit(cache=True)
 def pair_distance_list_numba(coords, idx, geo, radius):
     """Distances of all pairs ``a < b`` of ``coords[idx]``, in row order (a, then b)."""
     k = idx.size

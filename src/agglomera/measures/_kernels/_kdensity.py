@@ -312,6 +312,58 @@ def _near_pair(u, ww, near, geo, radius, bin_width):
     near[ib + 1] += ww * f
 
 
+@njit(cache=True, inline="always")
+def _strip_runs(st, one_run):
+    """Starts of the runs of equal strip numbers in ``st`` (then ``st.size``), and
+    their number; a single run when ``one_run``."""
+    k = st.size
+    run = np.empty(k + 1, dtype=np.int64)
+    n_runs = 0
+    for a in range(k):
+        if a == 0 or (st[a] != st[a - 1] and not one_run):
+            run[n_runs] = a
+            n_runs += 1
+    run[n_runs] = k
+    return run, n_runs
+
+
+@njit(cache=True, inline="always")
+def _window(xs, a, lo, hi, b1, wx, same_run):
+    """The points ``lo .. hi - 1`` of a run (ending at ``b1``, sorted by the first
+    coordinate) within ``wx`` of point ``a`` along it, after the previous point's
+    window (two monotone pointers); in its own run, the points after ``a``."""
+    xa = xs[a]
+    if same_run:
+        lo = a + 1
+    else:
+        while lo < b1 and xs[lo] < xa - wx:
+            lo += 1
+    hi = max(hi, lo)
+    while hi < b1 and xs[hi] <= xa + wx:
+        hi += 1
+    return lo, hi
+
+
+@njit(cache=True, inline="always")
+def _load_set(xyz, strip, sel_row, keep_z):
+    """The points ``xyz[sel_row]`` in local arrays (the compiler then knows they alias
+    nothing, which the vectorised distance loops need), padded by 16: the distance
+    loops run to a multiple of 16 (no scalar remainder; the extra values are never
+    binned); the third coordinate zero unless ``keep_z``; and their strip numbers."""
+    k = sel_row.size
+    xs = np.zeros(k + 16)
+    ys = np.zeros(k + 16)
+    zs = np.zeros(k + 16)
+    st = np.empty(k, dtype=np.int64)
+    for a in range(k):
+        i = sel_row[a]
+        xs[a] = xyz[i, 0]
+        ys[a] = xyz[i, 1]
+        zs[a] = xyz[i, 2] if keep_z else 0.0
+        st[a] = strip[i]
+    return xs, ys, zs, st
+
+
 @njit(cache=True, fastmath=True)
 def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_width,
                    n_bins, cutoff, qbits, log_nodes, log_key0, log_shift, log_dump,
@@ -329,20 +381,7 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
     geo = mode > 0
     series = mode == 1
     k = sel_row.size
-    # the set's points in local arrays (the compiler then knows they alias nothing,
-    # which the vectorised distance loops need)
-    # padded by 16: the distance loops run to a multiple of 16 (no scalar remainder;
-    # the extra values are never binned)
-    xs = np.zeros(k + 16)
-    ys = np.zeros(k + 16)
-    zs = np.zeros(k + 16)
-    st = np.empty(k, dtype=np.int64)
-    for a in range(k):
-        i = sel_row[a]
-        xs[a] = xyz[i, 0]
-        ys[a] = xyz[i, 1]
-        zs[a] = xyz[i, 2]
-        st[a] = strip[i]
+    xs, ys, zs, st = _load_set(xyz, strip, sel_row, True)
     cut2 = chord_cut * chord_cut
     quanta = float(1 << qbits)
     qmask = (1 << qbits) - 1
@@ -363,18 +402,8 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
     all_pairs = k <= ALL_PAIRS_MAX
     in_row = (not use_log) and k * (k - 1) // 2 <= ROW_DIRECT_PAIRS_PER_BIN * n_bins
     inv_quanta = 1.0 / quanta
-    # strips: runs of equal strip numbers
-    run = np.empty(k + 1, dtype=np.int64)
-    n_runs = 0
-    if all_pairs:
-        run[0] = 0
-        n_runs = 1
-    else:
-        for a in range(k):
-            if a == 0 or st[a] != st[a - 1]:
-                run[n_runs] = a
-                n_runs += 1
-    run[n_runs] = k
+    # strips: runs of equal strip numbers (one run: every pair)
+    run, n_runs = _strip_runs(st, all_pairs)
     n_keep = 0 if in_row else n_acc
     acc = np.zeros(n_keep, dtype=np.int64)
     cnt = np.zeros(n_keep, dtype=np.int64)
@@ -406,15 +435,7 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                     lo = a + 1
                     hi = k
                 else:
-                    if rb == ra:
-                        lo = a + 1
-                    else:
-                        while lo < b1 and xs[lo] < xa - wx:
-                            lo += 1
-                    if hi < lo:
-                        hi = lo
-                    while hi < b1 and xs[hi] <= xa + wx:
-                        hi += 1
+                    lo, hi = _window(xs, a, lo, hi, b1, wx, rb == ra)
                 m = hi - lo
                 if m == 0:
                     continue
@@ -687,7 +708,7 @@ def chord_nodes(max_d, cutoff, geo, radius, bin_width=None):
 def node_of(cutoff, geo, radius, scale):
     """Node of the chord grid (``scale``: see ``chord_nodes``) holding ``cutoff``."""
     c = chord_length(cutoff, geo, radius)
-    return int(math.floor(c * scale + 0.5)) >> LOG_FRACTION_BITS
+    return math.floor(c * scale + 0.5) >> LOG_FRACTION_BITS
 
 
 # ------------------------------------------------------ nested (shared) histograms
@@ -729,12 +750,35 @@ def _chord_keys_2d(xs, ys, lo, mp, xa, ya, scale, end_pos, dump, kbuf):
 
 
 @njit(cache=True, inline="always")
-def _add_keys(acc, kbuf, m, one, fbits, fmask):
-    ub = np.uint32(fbits)
-    um = np.uint32(fmask)
+def _node_counters(n_nodes, k):
+    """Packed node counters (with the dump nodes), their flushed counts and fraction
+    sums, and a key buffer for windows of up to ``k`` points."""
+    acc = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
+    cnt = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
+    sq = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
+    return acc, cnt, sq, np.empty(k + 16, dtype=np.uint32)
+
+
+@njit(cache=True, inline="always")
+def _bin_window(xs, ys, zs, lo, m, xa, ya, za, geo, scale, end_pos, dump, kbuf, acc,
+                cnt, sq, since):
+    """Bin the pairs of point ``(xa, ya, za)`` with the ``m`` points from ``lo``
+    (``_chord_keys``, one packed add each); returns the pairs since the last flush."""
+    if since + m > _FLUSH:
+        _flush(acc, cnt, sq)
+        since = 0
+    if geo:
+        _chord_keys(xs, ys, zs, lo, (m + 15) & -16, xa, ya, za, scale, end_pos, dump,
+                    kbuf)
+    else:
+        _chord_keys_2d(xs, ys, lo, (m + 15) & -16, xa, ya, scale, end_pos, dump, kbuf)
+    one = np.int64(1) << _COUNT_SHIFT
+    ub = np.uint32(LOG_FRACTION_BITS)
+    um = np.uint32((1 << LOG_FRACTION_BITS) - 1)
     for q in range(m):
         key = kbuf[q]
         acc[key >> ub] += one + np.int64(key & um)
+    return since + m
 
 
 @njit(cache=True, inline="always")
@@ -818,12 +862,7 @@ def _nested_set(xyz, strip, strip_width, geo, order, scale, n_nodes, node_d, ind
         zs[a] = xyz[i, 2] if geo else 0.0
     fill[:] = 0
     reach = np.int64(chord_cut / strip_width) + 2
-    one = np.int64(1) << _COUNT_SHIFT
-    fmask = (np.int64(1) << fbits) - 1
-    acc = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
-    cnt = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
-    sq = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
-    kbuf = np.empty(K + 16, dtype=np.uint32)
+    acc, cnt, sq, kbuf = _node_counters(n_nodes, K)
     since = 0
     nxt = 0
     while nxt < n_ind and ind_k[nxt] < 2:
@@ -843,18 +882,8 @@ def _nested_set(xyz, strip, strip_width, geo, order, scale, n_nodes, node_d, ind
             m = fill[t2]
             if m == 0:
                 continue
-            lo = bstart[t2]
-            if since + m > _FLUSH:
-                _flush(acc, cnt, sq)
-                since = 0
-            since += m
-            if geo:
-                _chord_keys(xs, ys, zs, lo, (m + 15) & -16, xa, ya, za, scale, end_pos,
-                            dump, kbuf)
-            else:
-                _chord_keys_2d(xs, ys, lo, (m + 15) & -16, xa, ya, scale, end_pos, dump,
-                               kbuf)
-            _add_keys(acc, kbuf, m, one, fbits, fmask)
+            since = _bin_window(xs, ys, zs, bstart[t2], m, xa, ya, za, geo, scale,
+                                end_pos, dump, kbuf, acc, cnt, sq, since)
         fill[t] += 1
         while nxt < n_ind and ind_k[nxt] == r + 1:
             # the histogram of the first r + 1 points, on this industry's bins
@@ -917,29 +946,9 @@ def _sweep_set(xyz, strip, strip_width, geo, sel_row, scale, n_nodes, node_d, la
     chord_cut = (end_pos + 0.5) / scale * (1.0 + 1e-9)
     cut2 = chord_cut * chord_cut
     dump = float(n_nodes << fbits)
-    xs = np.zeros(k + 16)
-    ys = np.zeros(k + 16)
-    zs = np.zeros(k + 16)
-    st = np.empty(k, dtype=np.int64)
-    for a in range(k):
-        i = sel_row[a]
-        xs[a] = xyz[i, 0]
-        ys[a] = xyz[i, 1]
-        zs[a] = xyz[i, 2] if geo else 0.0
-        st[a] = strip[i]
-    run = np.empty(k + 1, dtype=np.int64)
-    n_runs = 0
-    for a in range(k):
-        if a == 0 or st[a] != st[a - 1]:
-            run[n_runs] = a
-            n_runs += 1
-    run[n_runs] = k
-    one = np.int64(1) << _COUNT_SHIFT
-    fmask = (np.int64(1) << fbits) - 1
-    acc = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
-    cnt = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
-    sq = np.zeros(n_nodes + DUMP_SLOTS, dtype=np.int64)
-    kbuf = np.empty(k + 16, dtype=np.uint32)
+    xs, ys, zs, st = _load_set(xyz, strip, sel_row, geo)
+    run, n_runs = _strip_runs(st, False)
+    acc, cnt, sq, kbuf = _node_counters(n_nodes, k)
     since = 0
     for ra in range(n_runs):
         a0 = run[ra]
@@ -954,28 +963,12 @@ def _sweep_set(xyz, strip, strip_width, geo, sel_row, scale, n_nodes, node_d, la
             hi = lo
             for a in range(a0, a1):
                 xa = xs[a]
-                if rb == ra:
-                    lo = a + 1
-                else:
-                    while lo < b1 and xs[lo] < xa - wx:
-                        lo += 1
-                hi = max(hi, lo)
-                while hi < b1 and xs[hi] <= xa + wx:
-                    hi += 1
+                lo, hi = _window(xs, a, lo, hi, b1, wx, rb == ra)
                 m = hi - lo
                 if m == 0:
                     continue
-                if since + m > _FLUSH:
-                    _flush(acc, cnt, sq)
-                    since = 0
-                since += m
-                if geo:
-                    _chord_keys(xs, ys, zs, lo, (m + 15) & -16, xa, ys[a], zs[a], scale,
-                                end_pos, dump, kbuf)
-                else:
-                    _chord_keys_2d(xs, ys, lo, (m + 15) & -16, xa, ys[a], scale, end_pos,
-                                   dump, kbuf)
-                _add_keys(acc, kbuf, m, one, fbits, fmask)
+                since = _bin_window(xs, ys, zs, lo, m, xa, ys[a], zs[a], geo, scale,
+                                    end_pos, dump, kbuf, acc, cnt, sq, since)
     _nodes_to_row(acc, cnt, sq, last, node_d, inv, row, nb)
 
 

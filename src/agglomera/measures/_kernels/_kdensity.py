@@ -288,11 +288,10 @@ _FLUSH = 1 << 22
 
 #: Two-stage ("log") path: bins of the squared chord with LOG_BIN_BITS bits of mantissa
 #: (2,048 bins per doubling of the squared distance, each 1/4,096 of the distance
-#: wide), LOG_FRACTION_BITS fraction bits within a bin; pairs closer than
-#: LOG_NEAR_BINS bin widths are binned directly.
+#: wide), LOG_FRACTION_BITS fraction bits within a bin; pairs closer than the first
+#: node (``max_distance / 2**NEAR_BITS``, see ``log_node_table``) are binned directly.
 LOG_BIN_BITS = 10
 LOG_FRACTION_BITS = 16
-LOG_NEAR_BINS = 4
 
 #: Sets of at most this many points compare every pair (no strips).
 ALL_PAIRS_MAX = 160

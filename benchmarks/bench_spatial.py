@@ -47,8 +47,11 @@ HOW = (
     "where the gathers miss the cache. esda reuses one table of permuted ids for all "
     "sites, which saves the per-site random draws but ties all sites' p-values to the "
     "same draws; here every site has its own stream. Moran's I shuffles 8 "
-    "permutations into reused buffers and sums their cross-products in one pass over "
-    "the links. The kernels are parallel (numba prange), so a machine with more cores "
+    "permutations (one Fisher-Yates shuffle of n values each, the dominant cost: "
+    "about 1e8 draws at 100,000 regions), interleaves them so that one site's 8 "
+    "values fill one cache line, and sums their cross-products over the upper "
+    "triangle of W + W' (about half the links) with 8-lane vector arithmetic in one "
+    "pass. The kernels are parallel (numba prange), so a machine with more cores "
     "divides these times (not measured here)."
 )
 

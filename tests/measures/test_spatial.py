@@ -181,6 +181,44 @@ def test_kernels_equal_numpy_twins():
     )
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    density=st.floats(0.0, 0.9),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_upper_links_equal_scipy_triu(n, density, seed):
+    # Strict upper triangle of W + W' with sorted columns: asymmetric weights, empty
+    # rows, a diagonal (left out) and rows longer than the insertion-sort cut (32).
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.1, 3.0, (n, n)) * (rng.uniform(size=(n, n)) < density)
+    m = sp.csr_array(a)
+    ptr, cols, vals = K.upper_links_numba(m.indptr, m.indices.astype(np.int64), m.data)
+    ref = sp.csr_array(sp.triu(sp.csr_array(a + a.T), 1))
+    ref.sort_indices()
+    np.testing.assert_array_equal(ptr, ref.indptr)
+    np.testing.assert_array_equal(cols, ref.indices)
+    np.testing.assert_array_equal(vals, ref.data)
+
+
+def test_symmetric_terms_equal_libpysal():
+    from libpysal.weights import WSP
+
+    from agglomera.measures.autocorrelation import _symmetric_terms
+
+    rng = np.random.default_rng(4)
+    a = rng.uniform(0.5, 2.0, (30, 30)) * (rng.uniform(size=(30, 30)) < 0.2)
+    np.fill_diagonal(a, 0)
+    m = sp.csr_array(a)
+    s0, s1, s2, u = _symmetric_terms(m)
+    w = WSP(sp.csr_matrix(a)).to_W(silence_warnings=True)
+    assert s0 == pytest.approx(w.s0, rel=1e-13)
+    assert s1 == pytest.approx(w.s1, rel=1e-13)
+    assert s2 == pytest.approx(w.s2, rel=1e-13)
+    z = rng.normal(size=30)
+    assert z @ (u @ z) == pytest.approx(z @ (m @ z), rel=1e-12)
+
+
 def test_local_kernel_paths_agree():
     # The fast path (lag summed from the raw digits, Floyd's rule only after a
     # repeated digit, found by the stamp array or by the 64-bit filters) and the

@@ -170,6 +170,23 @@ def test_as_weights_errors():
         as_weights([[0, 1], [1, 0]])
 
 
+def test_sparse_input_is_cleaned_without_touching_the_callers_arrays():
+    # duplicates (summed, as scipy reads them), a diagonal entry and an explicit zero
+    data = np.array([1.0, 2.0, 5.0, 0.0, 1.0, 3.0, 4.0])
+    indices = np.array([1, 1, 0, 2, 0, 1, 2])
+    indptr = np.array([0, 2, 5, 7])
+    m = sp.csr_array((data, indices, indptr), shape=(3, 3))
+    before = (m.data.copy(), m.indices.copy(), m.indptr.copy())
+    w = as_weights(m)
+    np.testing.assert_array_equal(
+        w.matrix.toarray(), [[0.0, 3.0, 0.0], [6.0, 0.0, 0.0], [0.0, 3.0, 0.0]]
+    )
+    assert w.matrix.has_canonical_format and w.matrix.nnz == 3
+    for x, y in zip(before, (m.data, m.indices, m.indptr), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert w.ids == ("0", "1", "2")
+
+
 def test_subset_and_transform():
     w = as_weights(_lattice(2, 3, True))
     r = w.transformed("r").toarray()

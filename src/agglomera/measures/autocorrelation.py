@@ -177,41 +177,26 @@ def _prepare(
     )
 
 
-def _sym(m: sp.csr_array) -> sp.csr_array:
-    """:math:`W + W'` (CSR), shared by :func:`_s_terms` and :func:`_upper`."""
-    return sp.csr_array(m + m.T)
+def _symmetric_terms(m: sp.csr_array) -> tuple[float, float, float, sp.csr_array]:
+    r"""S0, S1, S2 of the weights and the strict upper triangle U of W + W'.
 
+    .. math:: S_0 = \sum_{ij} w_{ij},\quad
+        S_1 = \tfrac12 \sum_{ij} (w_{ij} + w_{ji})^2 = \sum_{i<j} u_{ij}^2,\quad
+        S_2 = \sum_i (w_{i\cdot} + w_{\cdot i})^2
 
-def _s_terms(
-    m: sp.csr_array, t: sp.csr_array | None = None
-) -> tuple[float, float, float]:
-    s0 = float(m.sum())
-    if t is None:
-        t = _sym(m)
-    s1 = float(0.5 * (t.data * t.data).sum())
-    s2 = float(
-        (
-            (np.asarray(m.sum(axis=1)).ravel() + np.asarray(m.sum(axis=0)).ravel()) ** 2
-        ).sum()
-    )
-    return s0, s1, s2
-
-
-def _upper(m: sp.csr_array, t: sp.csr_array | None = None) -> sp.csr_array:
-    """Upper triangle of W + W': the symmetric cross-products
-    :math:`\\sum_{ij} w_{ij} a_i a_j = \\sum_{i<j} (w_{ij}+w_{ji}) a_i a_j` with about half
-    the links, used by the total-permutation kernels."""
-    if t is None:
-        t = _sym(m)
-    t.sort_indices()
-    n = t.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(t.indptr))
-    keep = t.indices > rows
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
-    return sp.csr_array(
-        (t.data[keep], t.indices[keep].astype(np.int64), indptr), shape=t.shape
-    )
+    (Cliff & Ord 1981, ch. 1; the diagonal is zero). U carries the symmetric
+    cross-products :math:`\sum_{ij} w_{ij} a_i a_j = \sum_{i<j} u_{ij} a_i a_j` with
+    about half the links, for the total-permutation kernels.
+    """
+    ptr, cols, vals = _k.upper_links_numba(m.indptr, m.indices, m.data)
+    n = m.shape[0]
+    u = sp.csr_array((vals, cols, ptr), shape=(n, n))
+    s0 = float(m.data.sum())
+    s1 = float((vals * vals).sum())
+    col = np.bincount(m.indices, weights=m.data, minlength=n)
+    row = np.asarray(m.sum(axis=1)).ravel()
+    s2 = float(((row + col) ** 2).sum())
+    return s0, s1, s2, u
 
 
 def _p_normal(z: float | np.ndarray, alternative: str):
@@ -453,8 +438,7 @@ def morans_i(
     zz = float(z @ z)
     if zz == 0:
         raise SchemaError("values are constant; Moran's I is undefined.")
-    sym = _sym(m)
-    s0, s1, s2 = _s_terms(m, sym)
+    s0, s1, s2, u = _symmetric_terms(m)
     if s0 == 0:
         raise SchemaError("the weights have no links.")
     num = float(z @ (m @ z))
@@ -473,7 +457,6 @@ def morans_i(
     p = prr
     zp = np.nan
     if permutations:
-        u = _upper(m, sym)
         cross = _k.global_perm_numba(
             z, z, u.indptr, u.indices, u.data, int(permutations), _seed(seed), True
         )
@@ -585,8 +568,7 @@ def gearys_c(
     zz = float(z @ z)
     if zz == 0:
         raise SchemaError("values are constant; Geary's C is undefined.")
-    sym = _sym(m)
-    s0, s1, s2 = _s_terms(m, sym)
+    s0, s1, s2, u = _symmetric_terms(m)
     if s0 == 0:
         raise SchemaError("the weights have no links.")
     coo = m.tocoo()
@@ -609,7 +591,6 @@ def gearys_c(
     p = prr
     zp = np.nan
     if permutations:
-        u = _upper(m, sym)
         tot = _k.geary_perm_numba(
             y - y.mean(), u.indptr, u.indices, u.data, int(permutations), _seed(seed)
         )
@@ -720,8 +701,7 @@ def getis_ord_g(
         raise SchemaError("General G needs non-negative values; got negative values.")
     m = pr.w.transformed(transform)
     n = len(y)
-    sym = _sym(m)
-    s0, s1, s2 = _s_terms(m, sym)
+    s0, s1, s2, u = _symmetric_terms(m)
     if s0 == 0:
         raise SchemaError("the weights have no links.")
     sy, sy2, sy3, sy4 = (float((y**p).sum()) for p in (1, 2, 3, 4))
@@ -747,7 +727,6 @@ def getis_ord_g(
     p = pn
     zp = np.nan
     if permutations:
-        u = _upper(m, sym)
         cross = _k.global_perm_numba(
             y, y, u.indptr, u.indices, u.data, int(permutations), _seed(seed), True
         )

@@ -108,10 +108,19 @@ class SpatialWeights:
 
 
 def _clean(m) -> sp.csr_array:
+    """Canonical CSR (sorted columns, duplicates summed) without the diagonal and
+    without explicit zeros; the caller's arrays are never modified."""
     m = sp.csr_array(m, dtype=float)
-    m.setdiag(0)
-    m.eliminate_zeros()
-    m.sort_indices()
+    if not m.has_canonical_format:
+        m = m.copy()
+        m.sum_duplicates()
+    n = m.shape[0]
+    rows = np.repeat(np.arange(n, dtype=m.indices.dtype), np.diff(m.indptr))
+    keep = (m.indices != rows) & (m.data != 0)
+    if not keep.all():
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+        m = sp.csr_array((m.data[keep], m.indices[keep], indptr), shape=m.shape)
     return m
 
 
@@ -206,8 +215,8 @@ def as_weights(weights: Any, *, ids: Sequence[Any] | None = None) -> SpatialWeig
         m = sp.csr_array(weights, dtype=float)
         if m.shape[0] != m.shape[1]:
             raise SchemaError(f"weights matrix must be square; got shape {m.shape}.")
-        if ids is None:
-            ids = [str(i) for i in range(m.shape[0])]
+        if ids is None:  # 0..n-1, unique by construction
+            return _checked(m, list(map(str, range(m.shape[0]))), "sparse", unique=True)
         return _checked(m, [str(i) for i in ids], "sparse")
     raise SchemaError(
         "`weights` must be SpatialWeights, a libpysal W or Graph, or a scipy sparse "
@@ -215,13 +224,15 @@ def as_weights(weights: Any, *, ids: Sequence[Any] | None = None) -> SpatialWeig
     )
 
 
-def _checked(m, ids: list[str], method: str, params=()) -> SpatialWeights:
+def _checked(
+    m, ids: list[str], method: str, params=(), unique: bool = False
+) -> SpatialWeights:
     m = sp.csr_array(m, dtype=float)
     if m.shape != (len(ids), len(ids)):
         raise SchemaError(
             f"weights cover {m.shape[0]} regions but {len(ids)} ids were given."
         )
-    if len(set(ids)) != len(ids):
+    if not unique and len(set(ids)) != len(ids):
         raise SchemaError("weights ids must be unique.")
     if not np.isfinite(m.data).all():
         raise SchemaError("weights contain NaN or infinite values.")

@@ -58,6 +58,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ._simd import LANES, vacc_pair, vacc_scaled, vacc_sqdiff, vlane, vzero
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -638,7 +640,7 @@ def local_perm_numba(focal_lag, b, indptr, indices, weights, permutations, seed)
 
 
 # Permutations per pass over the links in the total-permutation kernels.
-_BLOCK = 8
+_BLOCK = LANES
 
 
 def _np_mix(z):
@@ -777,63 +779,145 @@ def local_perm_numpy(
     return n_ge, n_le, s1, s2
 
 
+@njit(cache=True, inline="always")
+def _shuffle(row, b, useed, p):
+    # row <- b relabelled by permutation p: a Fisher-Yates shuffle from stream p
+    # (the draws of ``_draw``). Fast path: when both 32-bit halves of the next output
+    # pass Lemire's test, they give the next two swaps at once; otherwise ``_draw``
+    # takes one step (same draws either way).
+    n = b.shape[0]
+    row[:] = b
+    state = _stream_start(useed, p)
+    spare = np.uint64(0)
+    has = False
+    i = n - 1
+    while i > 0:
+        if not has and i > 1:
+            nxt = state + _GOLDEN
+            out = _mix(nxt)
+            m1 = np.uint64(i + 1)
+            m2 = np.uint64(i)
+            p1 = (out >> np.uint64(32)) * m1
+            p2 = (out & _MASK32) * m2
+            if (p1 & _MASK32) >= m1 and (p2 & _MASK32) >= m2:
+                state = nxt
+                j = np.int64(p1 >> np.uint64(32))
+                tmp = row[i]
+                row[i] = row[j]
+                row[j] = tmp
+                j = np.int64(p2 >> np.uint64(32))
+                tmp = row[i - 1]
+                row[i - 1] = row[j]
+                row[j] = tmp
+                i -= 2
+                continue
+        j, state, spare, has = _draw(state, spare, has, i + 1)
+        tmp = row[i]
+        row[i] = row[j]
+        row[j] = tmp
+        i -= 1
+
+
+@njit(cache=True)
+def _link_rows(indptr):
+    # Row of each link of a CSR matrix (int64).
+    n = indptr.shape[0] - 1
+    rows = np.empty(indptr[n], dtype=np.int64)
+    for i in range(n):
+        for q in range(indptr[i], indptr[i + 1]):
+            rows[q] = i
+    return rows
+
+
+@njit(cache=True)
+def _column_sums(a, rows, indices, weights, n):
+    # c = W'a, c_j = sum over the links (i, j) in link order of w_ij * a_i.
+    c = np.zeros(n)
+    for q in range(rows.shape[0]):
+        c[indices[q]] += weights[q] * a[rows[q]]
+    return c
+
+
 @njit(parallel=True, cache=True)
+def _block_kernel(a, b, indptr, indices, weights, permutations, seed, kind):
+    # kind 0: sum over the links q of (w_q * b_pi(r_q)) * b_pi(c_q) (upper-triangle
+    # links: univariate Moran, G); kind 1: sum_j c_j * b_pi(j) with c = W'a
+    # (bivariate Moran); kind 2: sum over the links of (w_q * d) * d with
+    # d = b_pi(r_q) - b_pi(c_q) (Geary). Permutations in a fixed number of chunks
+    # (independent of the thread count); within a chunk, each block of LANES
+    # permutations is shuffled into the rows of ``rb`` (one row at a time stays in
+    # cache while it is shuffled), copied in one sequential pass into the interleaved
+    # (n, LANES) array ``bp`` (lane r of row i is permutation r's value at site i),
+    # and one pass over the links sums the whole block in a Vec8 accumulator, each
+    # lane in link order. Lanes past a partial last block hold stale values whose
+    # sums are not used.
+    n = indptr.shape[0] - 1
+    out = np.empty(permutations)
+    useed = np.uint64(seed)
+    rows = _link_rows(indptr)
+    n_links = rows.shape[0]
+    if kind == 1:
+        c = _column_sums(a, rows, indices, weights, n)
+    else:
+        c = np.empty(0)
+    n_chunks = min(permutations, 64)
+    for ch in prange(n_chunks):
+        lo = ch * permutations // n_chunks
+        hi = (ch + 1) * permutations // n_chunks
+        bp = np.zeros((n, LANES))
+        rb = np.zeros((LANES, n))
+        for p0 in range(lo, hi, LANES):
+            nb = min(LANES, hi - p0)
+            for r in range(nb):
+                _shuffle(rb[r], b, useed, p0 + r)
+            for i in range(n):
+                for r in range(LANES):
+                    bp[i, r] = rb[r, i]
+            acc = vzero()
+            if kind == 0:
+                for q in range(n_links):
+                    acc = vacc_pair(acc, bp, rows[q], indices[q], weights[q])
+            elif kind == 1:
+                for j in range(n):
+                    acc = vacc_scaled(acc, bp, j, c[j])
+            else:
+                for q in range(n_links):
+                    acc = vacc_sqdiff(acc, bp, rows[q], indices[q], weights[q])
+            for r in range(nb):
+                out[p0 + r] = vlane(acc, r)
+    return out
+
+
 def global_perm_numba(a, b, indptr, indices, weights, permutations, seed, permute_a):
     """Total permutation null of the cross-product sum_i a_i sum_j w_ij b_pi(j).
 
     Permutation p relabels the sites by a Fisher-Yates shuffle drawn from stream p,
     applied to the values of ``b`` directly. With ``permute_a`` the statistic is
-    univariate: ``a`` must be ``b`` and the permuted b stands on both sides
-    (sum_i b_pi(i) sum_j w_ij b_pi(j)); otherwise ``a`` stays in place (bivariate
-    Moran). Returns the P permuted cross-products.
+    univariate: ``a`` must be ``b``, the permuted b stands on both sides and each
+    permutation sums (w_q * b_pi(r_q)) * b_pi(c_q) over the links q = (r_q, c_q) in
+    CSR order (pass the upper triangle of W + W' for the symmetric form); otherwise
+    ``a`` stays in place (bivariate Moran) and each permutation sums c_j * b_pi(j)
+    over j in order, c = W'a (c_j summed over the links in CSR order). Returns the P
+    permuted cross-products.
     """
-    n = indptr.shape[0] - 1
-    out = np.empty(permutations)
-    useed = np.uint64(seed)
-    # Permutations in a fixed number of chunks (independent of the thread count).
-    # Within a chunk, blocks of _BLOCK permutations are shuffled into reused buffers
-    # and the cross-products of the whole block come from one pass over the links
-    # (the link arrays are read once per block instead of once per permutation; each
-    # permutation's sums keep the order of the single-permutation loop).
-    n_chunks = min(permutations, 64)
-    for c in prange(n_chunks):
-        lo = c * permutations // n_chunks
-        hi = (c + 1) * permutations // n_chunks
-        bp = np.empty((_BLOCK, n))
-        lag = np.empty(_BLOCK)
-        total = np.empty(_BLOCK)
-        for p0 in range(lo, hi, _BLOCK):
-            nb = min(_BLOCK, hi - p0)
-            for r in range(nb):
-                row = bp[r]
-                row[:] = b
-                state = _stream_start(useed, p0 + r)
-                spare = np.uint64(0)
-                has = False
-                for i in range(n - 1, 0, -1):
-                    j, state, spare, has = _draw(state, spare, has, i + 1)
-                    tmp = row[i]
-                    row[i] = row[j]
-                    row[j] = tmp
-                total[r] = 0.0
-            for i in range(n):
-                for r in range(nb):
-                    lag[r] = 0.0
-                for q in range(indptr[i], indptr[i + 1]):
-                    w = weights[q]
-                    col = indices[q]
-                    for r in range(nb):
-                        lag[r] += w * bp[r, col]
-                if permute_a:
-                    for r in range(nb):
-                        total[r] += bp[r, i] * lag[r]
-                else:
-                    ai = a[i]
-                    for r in range(nb):
-                        total[r] += ai * lag[r]
-            for r in range(nb):
-                out[p0 + r] = total[r]
-    return out
+    kind = 0 if permute_a else 1
+    return _block_kernel(a, b, indptr, indices, weights, permutations, seed, kind)
+
+
+def _np_permuted(b, seed, p):
+    """Twin of :func:`_shuffle`: b relabelled by permutation p."""
+    n = b.shape[0]
+    stream = _NpStream(seed, p)
+    perm = np.arange(n)
+    for i in range(n - 1, 0, -1):
+        j = stream.uniform_int(i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    return b[perm]
+
+
+def _np_ordered_sum(terms):
+    """Left-to-right float64 sum (np.add.accumulate adds in order, not pairwise)."""
+    return float(np.add.accumulate(terms)[-1]) if len(terms) else 0.0
 
 
 def global_perm_numpy(a, b, indptr, indices, weights, permutations, seed, permute_a):
@@ -841,53 +925,22 @@ def global_perm_numpy(a, b, indptr, indices, weights, permutations, seed, permut
     n = indptr.shape[0] - 1
     out = np.empty(permutations)
     rows = np.repeat(np.arange(n), np.diff(indptr))
+    if not permute_a:
+        c = np.zeros(n)
+        np.add.at(c, indices, weights * a[rows])  # unbuffered: in link order
     for p in range(permutations):
-        stream = _NpStream(seed, p)
-        perm = np.arange(n)
-        for i in range(n - 1, 0, -1):
-            j = stream.uniform_int(i + 1)
-            perm[i], perm[j] = perm[j], perm[i]
-        contrib = weights * b[perm[indices]]
-        lag = np.zeros(n)
-        for q in range(len(contrib)):  # same summation order as the compiled kernel
-            lag[rows[q]] += contrib[q]
-        ap = b[perm] if permute_a else a
-        total = 0.0
-        for i in range(n):
-            total += ap[i] * lag[i]
-        out[p] = total
+        bp = _np_permuted(b, seed, p)
+        if permute_a:
+            out[p] = _np_ordered_sum((weights * bp[rows]) * bp[indices])
+        else:
+            out[p] = _np_ordered_sum(c * bp)
     return out
 
 
-@njit(parallel=True, cache=True)
 def geary_perm_numba(z, indptr, indices, weights, permutations, seed):
-    """Total permutation null of sum_ij w_ij (z_pi(i) - z_pi(j))**2 (Geary's numerator)."""
-    n = indptr.shape[0] - 1
-    out = np.empty(permutations)
-    useed = np.uint64(seed)
-    n_chunks = min(permutations, 64)
-    for c in prange(n_chunks):
-        lo = c * permutations // n_chunks
-        hi = (c + 1) * permutations // n_chunks
-        zp = np.empty(n)
-        for p in range(lo, hi):
-            zp[:] = z
-            state = _stream_start(useed, p)
-            spare = np.uint64(0)
-            has = False
-            for i in range(n - 1, 0, -1):
-                j, state, spare, has = _draw(state, spare, has, i + 1)
-                tmp = zp[i]
-                zp[i] = zp[j]
-                zp[j] = tmp
-            total = 0.0
-            for i in range(n):
-                zi = zp[i]
-                for q in range(indptr[i], indptr[i + 1]):
-                    d = zi - zp[indices[q]]
-                    total += weights[q] * d * d
-            out[p] = total
-    return out
+    """Total permutation null of sum over the links q of (w_q * d) * d, with
+    d = z_pi(r_q) - z_pi(c_q) (Geary's numerator; pass the upper triangle of W + W')."""
+    return _block_kernel(z, z, indptr, indices, weights, permutations, seed, 2)
 
 
 def geary_perm_numpy(z, indptr, indices, weights, permutations, seed):
@@ -896,15 +949,73 @@ def geary_perm_numpy(z, indptr, indices, weights, permutations, seed):
     out = np.empty(permutations)
     rows = np.repeat(np.arange(n), np.diff(indptr))
     for p in range(permutations):
-        stream = _NpStream(seed, p)
-        perm = np.arange(n)
-        for i in range(n - 1, 0, -1):
-            j = stream.uniform_int(i + 1)
-            perm[i], perm[j] = perm[j], perm[i]
-        d = z[perm[rows]] - z[perm[indices]]
-        terms = weights * d * d
-        total = 0.0
-        for v in terms:
-            total += v
-        out[p] = total
+        zp = _np_permuted(z, seed, p)
+        d = zp[rows] - zp[indices]
+        out[p] = _np_ordered_sum((weights * d) * d)
     return out
+
+
+@njit(cache=True)
+def upper_links_numba(indptr, indices, data):
+    """Upper triangle of W + W' from the CSR arrays of W (zero diagonal assumed).
+
+    Link (i, j, w) goes to row min(i, j), column max(i, j); the two links of a pair
+    are added (w_ij + w_ji), links on the diagonal are left out. Returns the CSR
+    arrays (indptr, indices, data) of the strict upper triangle with the columns of
+    every row sorted: the same matrix as ``scipy.sparse.triu(W + W.T, 1)``.
+    """
+    n = indptr.shape[0] - 1
+    count = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            if j != i:
+                count[min(i, j) + 1] += 1
+    for i in range(n):
+        count[i + 1] += count[i]
+    fill = count[:n].copy()
+    cols = np.empty(count[n], dtype=np.int64)
+    vals = np.empty(count[n])
+    for i in range(n):
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            if j != i:
+                lo = min(i, j)
+                cols[fill[lo]] = max(i, j)
+                vals[fill[lo]] = data[q]
+                fill[lo] += 1
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        a = count[i]
+        b = count[i + 1]
+        if b - a > 32:
+            order = np.argsort(cols[a:b], kind="mergesort")
+            cs = cols[a:b][order]
+            vs = vals[a:b][order]
+            cols[a:b] = cs
+            vals[a:b] = vs
+        else:
+            for x in range(a + 1, b):  # insertion sort of a short row
+                c = cols[x]
+                v = vals[x]
+                y = x - 1
+                while y >= a and cols[y] > c:
+                    cols[y + 1] = cols[y]
+                    vals[y + 1] = vals[y]
+                    y -= 1
+                cols[y + 1] = c
+                vals[y + 1] = v
+        x = a
+        while x < b:
+            c = cols[x]
+            v = vals[x]
+            if x + 1 < b and cols[x + 1] == c:
+                v = v + vals[x + 1]
+                x += 1
+            cols[k] = c
+            vals[k] = v
+            k += 1
+            x += 1
+        out_ptr[i + 1] = k
+    return out_ptr, cols[:k].copy(), vals[:k].copy()

@@ -526,6 +526,13 @@ def test_other_kernels_equal_numpy_twins():
     lo = np.array([0, 5, 470, 480, 499] + list(range(100, 250, 10)), dtype=np.int64)
     np.testing.assert_allclose(banded_kde_numba(hist, kband, lo),
                                banded_kde_numpy(hist, kband, lo), rtol=1e-12)
+    # each row's sums are in one fixed order: the same bits whatever the row's
+    # position in a block of four, alone or with others
+    full = banded_kde_numba(hist, kband, lo)
+    np.testing.assert_array_equal(banded_kde_numba(hist[1:], kband, lo), full[1:])
+    for r in range(hist.shape[0]):
+        np.testing.assert_array_equal(banded_kde_numba(hist[r:r + 1], kband, lo),
+                                      full[r:r + 1])
     # kernel bands: recurrence vs exp, relative to each value (reflection near 0 only)
     grid = np.linspace(0.0, 40.0, 97)
     h, delta = 1.3, 1.3 / 50
@@ -639,7 +646,10 @@ def test_stable_argsort_equals_numpy_stable():
     rng = np.random.default_rng(4)
     cases = [rng.random(999), np.round(rng.random(500) * 5) / 5, np.zeros(9),
              np.r_[0.0, -0.0, 5e-324, 1e-300, 1e300, rng.random(40)],
-             rng.normal(size=200)]  # negatives: merge sort fallback
+             rng.normal(size=200),  # up to _INSERTION_MAX: insertion sort
+             np.round(rng.random(120) * 3),  # short, many ties
+             rng.normal(size=600),  # long with negatives: merge sort
+             np.r_[rng.random(30), np.nan, 0.5, np.nan, -1.0]]  # NaN: merge sort
     for x in cases:
         np.testing.assert_array_equal(_stable_argsort(x.copy()),
                                       np.argsort(x, kind="stable"))

@@ -41,6 +41,7 @@ from agglomera.measures._kernels._kdensity import (
     pair_histograms_wide,
     quantum_bits,
     shared_histograms_numba,
+    sort_rows_numba,
 )
 
 __all__ = ["KdResult", "MResult", "duranton_overman", "marcon_puech_m"]
@@ -538,7 +539,7 @@ def _shared_kd(specs, coords, strip, strip_width, geo, radius, grid, max_d, bin_
             order = draw_prefixes_numba(n_ref, int(ks[-1]), site_seed, a, b - a,
                                         _table_size(int(ks[-1])))
             if alone:
-                order.sort(axis=1)
+                sort_rows_numba(order, n_ref)
                 lead = 1 if obs[0] is None else 0
                 if lead:
                     order = np.vstack([group[0]["obs_sel"], order])

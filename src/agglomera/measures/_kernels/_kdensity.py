@@ -59,6 +59,8 @@ import math
 import numpy as np
 from numba import literally, njit, prange
 
+from agglomera.measures._kernels._simd import LANES, vhsum, vload, vmuladd, vzero
+
 # the counter-based splitmix64 streams shared with the spatial permutation kernels
 from agglomera.measures._kernels._spatial import (
     _GOLDEN,
@@ -135,6 +137,28 @@ def _perm_prefix(state, n, k, hkey, hval, out):
         out[i] = vr
     hkey[:] = -1
     return state
+
+
+@njit(parallel=True, cache=True)
+def sort_rows_numba(a, n):
+    """Sort each row of ``a`` (distinct integers in ``[0, n)``) in place, rows in
+    parallel: by marking them in a bitmap of ``n`` flags and reading it back when the
+    rows are dense (``n <= 16`` times the row length), else by sorting."""
+    k = a.shape[1]
+    dense = n <= 16 * k
+    for r in prange(a.shape[0]):
+        row = a[r]
+        if dense:
+            flag = np.zeros(n, dtype=np.bool_)
+            for q in range(k):
+                flag[row[q]] = True
+            t = 0
+            for v in range(n):
+                if flag[v]:
+                    row[t] = v
+                    t += 1
+        else:
+            row.sort()
 
 
 def _table_size(k):
@@ -347,8 +371,9 @@ def _window(xs, a, lo, hi, b1, wx, same_run):
 def _load_set(xyz, strip, sel_row, keep_z):
     """The points ``xyz[sel_row]`` in local arrays (the compiler then knows they alias
     nothing, which the vectorised distance loops need), padded by 16: the distance
-    loops run to a multiple of 16 (no scalar remainder; the extra values are never
-    binned); the third coordinate zero unless ``keep_z``; and their strip numbers."""
+    loops run to a multiple of 4, the vector width (the extra values are never
+    binned; padding to 16, the unrolled loop's step, measured slower on short
+    windows); the third coordinate zero unless ``keep_z``; and their strip numbers."""
     k = sel_row.size
     xs = np.zeros(k + 16)
     ys = np.zeros(k + 16)
@@ -447,20 +472,26 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                     since = 0
                 since += m
                 wa = ws[a] if weighted else 1.0
-                mp = (m + 15) & -16
+                mp = (m + 3) & -4
+                # views of the window: indices from 0 are provably non-negative, so the
+                # compiler drops numba's negative-index wraparound and vectorises loads
+                xw = xs[lo:lo + mp]
+                yw = ys[lo:lo + mp]
+                zw = zs[lo:lo + mp]
+                wsw = ws[lo:lo + m]
                 if use_log:
                     # squared chord; its IEEE-754 bits give the log bin and fraction
                     if geo:
                         for t in range(mp):
-                            dx = xs[lo + t] - xa
-                            dy = ys[lo + t] - ya
-                            dz = zs[lo + t] - za
+                            dx = xw[t] - xa
+                            dy = yw[t] - ya
+                            dz = zw[t] - za
                             u = dx * dx + dy * dy + dz * dz
                             ubuf[t] = u if u <= cut2 else log_dump
                     else:
                         for t in range(mp):
-                            dx = xs[lo + t] - xa
-                            dy = ys[lo + t] - ya
+                            dx = xw[t] - xa
+                            dy = yw[t] - ya
                             u = dx * dx + dy * dy
                             ubuf[t] = u if u <= cut2 else log_dump
                     # very close pairs are set aside and binned exactly afterwards
@@ -472,7 +503,7 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                                 near_t[n_near] = t
                                 n_near += 1
                                 continue
-                            ww = wa * ws[lo + t]
+                            ww = wa * wsw[t]
                             key = (b >> log_shift) - log_key0
                             cw[key >> qbits] += ww
                             fw[key >> qbits] += ww * (key & qmask)
@@ -487,28 +518,28 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                             acc[key >> qbits] += one + (key & qmask)
                     for q in range(n_near):
                         t = near_t[q]
-                        _near_pair(ubuf[t], wa * ws[lo + t] if weighted else 1.0, near,
+                        _near_pair(ubuf[t], wa * wsw[t] if weighted else 1.0, near,
                                    geo, radius, bin_width)
                     continue
                 if not geo:
                     for t in range(mp):
-                        dx = xs[lo + t] - xa
-                        dy = ys[lo + t] - ya
+                        dx = xw[t] - xa
+                        dy = yw[t] - ya
                         p = math.sqrt(dx * dx + dy * dy) * inv
                         buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
                 elif series:
                     for t in range(mp):
-                        dx = xs[lo + t] - xa
-                        dy = ys[lo + t] - ya
-                        dz = zs[lo + t] - za
+                        dx = xw[t] - xa
+                        dy = yw[t] - ya
+                        dz = zw[t] - za
                         p = _asin_series(0.5 * math.sqrt(
                             dx * dx + dy * dy + dz * dz)) * scale
                         buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
                 else:
                     for t in range(mp):
-                        dx = xs[lo + t] - xa
-                        dy = ys[lo + t] - ya
-                        dz = zs[lo + t] - za
+                        dx = xw[t] - xa
+                        dy = yw[t] - ya
+                        dz = zw[t] - za
                         p = math.asin(min(0.5 * math.sqrt(
                             dx * dx + dy * dy + dz * dz), 1.0)) * scale
                         buf[t] = np.uint32(np.int32((p if p <= limit else dump) + 0.5))
@@ -516,7 +547,7 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                     for t in range(m):
                         pq = buf[t]
                         ib = pq >> uq
-                        ww = wa * ws[lo + t]
+                        ww = wa * wsw[t]
                         f = ww * ((pq & uqm) * inv_quanta)
                         row[ib] += ww - f
                         row[ib + 1] += f
@@ -531,7 +562,7 @@ def _set_histogram(xyz, strip, sel_row, ws, strip_width, chord_cut, radius, bin_
                     for t in range(m):
                         pq = buf[t]
                         ib = pq >> uq
-                        ww = wa * ws[lo + t]
+                        ww = wa * wsw[t]
                         cw[ib] += ww
                         fw[ib] += ww * (pq & uqm)
                 else:
@@ -725,10 +756,15 @@ def _chord_keys(xs, ys, zs, lo, mp, xa, ya, za, scale, end_pos, dump, kbuf):
     points ``lo .. lo + mp - 1``: ``round(chord * scale)``, or ``dump`` at or beyond
     ``end_pos``. One compiled function, without fast-math contraction, for every
     sweep: a pair gets the same key whichever kernel visits it."""
+    # (views: indices from 0 are provably non-negative, so the compiler drops numba's
+    # negative-index wraparound and loads the coordinates as vectors)
+    xw = xs[lo:lo + mp]
+    yw = ys[lo:lo + mp]
+    zw = zs[lo:lo + mp]
     for q in range(mp):
-        dx = xs[lo + q] - xa
-        dy = ys[lo + q] - ya
-        dz = zs[lo + q] - za
+        dx = xw[q] - xa
+        dy = yw[q] - ya
+        dz = zw[q] - za
         p = math.sqrt(dx * dx + dy * dy + dz * dz) * scale
         # (32-bit: the compiler vectorises that conversion, not the 64-bit one); pairs
         # beyond the cutoff spread over DUMP_SLOTS unused nodes (adds to one counter
@@ -740,9 +776,11 @@ def _chord_keys(xs, ys, zs, lo, mp, xa, ya, za, scale, end_pos, dump, kbuf):
 @njit(cache=True)
 def _chord_keys_2d(xs, ys, lo, mp, xa, ya, scale, end_pos, dump, kbuf):
     """``_chord_keys`` for planar points (no third coordinate)."""
+    xw = xs[lo:lo + mp]
+    yw = ys[lo:lo + mp]
     for q in range(mp):
-        dx = xs[lo + q] - xa
-        dy = ys[lo + q] - ya
+        dx = xw[q] - xa
+        dy = yw[q] - ya
         p = math.sqrt(dx * dx + dy * dy) * scale
         kbuf[q] = np.uint32(np.int32((p if p < end_pos else dump + (q & _DUMP_MASK)
                                       * _NODE_QUANTA) + 0.5))
@@ -876,10 +914,10 @@ def _nested_set(xyz, strip, strip_width, geo, order, scale, n_nodes, node_d, ind
             since += m
             lo = bstart[t2]
             if geo:
-                _chord_keys(xs, ys, zs, lo, (m + 15) & -16, xa, ya, za, scale, end_pos,
+                _chord_keys(xs, ys, zs, lo, (m + 3) & -4, xa, ya, za, scale, end_pos,
                             dump, kbuf)
             else:
-                _chord_keys_2d(xs, ys, lo, (m + 15) & -16, xa, ya, scale, end_pos, dump,
+                _chord_keys_2d(xs, ys, lo, (m + 3) & -4, xa, ya, scale, end_pos, dump,
                                kbuf)
             _add_keys(acc, kbuf, m)
         fill[t] += 1
@@ -972,10 +1010,10 @@ def _sweep_set(xyz, strip, strip_width, geo, sel_row, scale, n_nodes, node_d, la
                 # (written out here and in _nested_set: the same lines as one inlined
                 # helper measured 15 % slower)
                 if geo:
-                    _chord_keys(xs, ys, zs, lo, (m + 15) & -16, xa, ys[a], zs[a], scale,
+                    _chord_keys(xs, ys, zs, lo, (m + 3) & -4, xa, ys[a], zs[a], scale,
                                 end_pos, dump, kbuf)
                 else:
-                    _chord_keys_2d(xs, ys, lo, (m + 15) & -16, xa, ys[a], scale, end_pos,
+                    _chord_keys_2d(xs, ys, lo, (m + 3) & -4, xa, ys[a], scale, end_pos,
                                    dump, kbuf)
                 _add_keys(acc, kbuf, m)
     _nodes_to_row(acc, cnt, sq, last, node_d, inv, row, nb)
@@ -1032,25 +1070,45 @@ def nested_histograms_numpy(xyz, order, geo, scale, n_nodes, node_d, ind_k, ind_
     return out
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def order_stats_numba(d, ranks):
     """Exact order statistics ``sort(d)[ranks]`` (0-based) without sorting ``d``: one
     pass counts the values in 4,096 equal bins between the minimum and the maximum,
     a second collects the values of the bins holding the wanted ranks, which are
-    sorted. ``d`` finite, non-empty; ``ranks`` in ``[0, d.size)``."""
+    sorted. ``d`` finite, non-empty; ``ranks`` in ``[0, d.size)``. The passes run on
+    16 chunks in parallel; counts are integers and the collected values are sorted,
+    so the result does not depend on the number of threads."""
     n = d.size
-    lo = d.min()
-    hi = d.max()
+    n_chunks = 16
+    c_lo = np.empty(n_chunks)
+    c_hi = np.empty(n_chunks)
+    for c in prange(n_chunks):
+        a = c * n // n_chunks
+        b = (c + 1) * n // n_chunks
+        lo_c = d[a] if b > a else d[0]
+        hi_c = lo_c
+        for i in range(a, b):
+            lo_c = min(lo_c, d[i])
+            hi_c = max(hi_c, d[i])
+        c_lo[c] = lo_c
+        c_hi[c] = hi_c
+    lo = c_lo.min()
+    hi = c_hi.max()
     out = np.empty(ranks.size)
     if not hi > lo:
         out[:] = lo
         return out
     nb = 4096
     scale = nb / (hi - lo)
+    part = np.zeros((n_chunks, nb + 1), dtype=np.int64)
+    for c in prange(n_chunks):
+        row = part[c]
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            row[min(np.int64((d[i] - lo) * scale), nb - 1) + 1] += 1
     cnt = np.zeros(nb + 1, dtype=np.int64)
-    for i in range(n):
-        b = min(np.int64((d[i] - lo) * scale), nb - 1)
-        cnt[b + 1] += 1
+    for c in range(n_chunks):
+        for b in range(nb + 1):
+            cnt[b] += part[c, b]
     for b in range(nb):
         cnt[b + 1] += cnt[b]
     want = np.zeros(nb, dtype=np.bool_)
@@ -1065,13 +1123,21 @@ def order_stats_numba(d, ranks):
             n_keep += cnt[b + 1] - cnt[b]
     keep_bin = np.empty(n_keep, dtype=np.int64)
     keep_val = np.empty(n_keep)
-    t = 0
-    for i in range(n):
-        b = min(np.int64((d[i] - lo) * scale), nb - 1)
-        if want[b]:
-            keep_bin[t] = b
-            keep_val[t] = d[i]
-            t += 1
+    start = np.zeros(n_chunks + 1, dtype=np.int64)  # kept values before chunk c
+    for c in range(n_chunks):
+        for b in range(nb):
+            if want[b]:
+                start[c + 1] += part[c, b + 1]
+    for c in range(n_chunks):
+        start[c + 1] += start[c]
+    for c in prange(n_chunks):
+        t = start[c]
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            b = min(np.int64((d[i] - lo) * scale), nb - 1)
+            if want[b]:
+                keep_bin[t] = b
+                keep_val[t] = d[i]
+                t += 1
     for j in range(ranks.size):
         b = rank_bin[j]
         vals = np.sort(keep_val[keep_bin == b])
@@ -1079,22 +1145,42 @@ def order_stats_numba(d, ranks):
     return out
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def pair_distance_list_numba(coords, idx, geo, radius):
-    """Distances of all pairs ``a < b`` of ``coords[idx]``, in row order (a, then b)."""
+    """Distances of all pairs ``a < b`` of ``coords[idx]``, in row order (a, then b).
+
+    The points are copied into local arrays first and each row is computed on views
+    (contiguous loads the compiler vectorises); rows are dealt to 64 interleaved
+    chunks in parallel (balanced: rows get shorter with ``a``), each written at its
+    fixed offset, so the output does not depend on the number of threads."""
     k = idx.size
     out = np.empty(k * (k - 1) // 2)
-    p = 0
+    xs = np.empty(k)
+    ys = np.empty(k)
+    zs = np.empty(k)
     for a in range(k):
         i = idx[a]
-        for b in range(a + 1, k):
-            j = idx[b]
-            dx = coords[i, 0] - coords[j, 0]
-            dy = coords[i, 1] - coords[j, 1]
-            dz = coords[i, 2] - coords[j, 2]
-            c = math.sqrt(dx * dx + dy * dy + dz * dz)
-            out[p] = 2.0 * radius * math.asin(min(0.5 * c, 1.0)) if geo else c
-            p += 1
+        xs[a] = coords[i, 0]
+        ys[a] = coords[i, 1]
+        zs[a] = coords[i, 2]
+    n_chunks = 64
+    for c in prange(n_chunks):
+        for a in range(c, k - 1, n_chunks):
+            p = a * (2 * k - a - 1) // 2  # pairs in the rows before a
+            m = k - 1 - a
+            xw = xs[a + 1:]
+            yw = ys[a + 1:]
+            zw = zs[a + 1:]
+            ow = out[p:p + m]
+            xa = xs[a]
+            ya = ys[a]
+            za = zs[a]
+            for q in range(m):
+                dx = xa - xw[q]
+                dy = ya - yw[q]
+                dz = za - zw[q]
+                ch = math.sqrt(dx * dx + dy * dy + dz * dz)
+                ow[q] = 2.0 * radius * math.asin(min(0.5 * ch, 1.0)) if geo else ch
     return out
 
 
@@ -1118,12 +1204,23 @@ def pair_distance_list_numpy(coords, idx, geo, radius):
     return pair_distances_numpy(coords[idx], geo, radius)[0]
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(cache=True, inline="always")
+def _band_dot_tail(hr, kr, t0, stop):
+    acc = 0.0
+    for t in range(t0, stop):
+        acc += hr[t] * kr[t]
+    return acc
+
+
+@njit(parallel=True, cache=True)
 def banded_kde_numba(hist, kband, lo):
     """``out[s, m] = sum_t hist[s, lo[m] + t] * kband[m, t]`` (kernel band per row m).
 
-    Blocks of four simulations share each kernel row (cache reuse); every output
-    element is one dot product in a fixed order, whatever the number of threads.
+    Every dot product is summed in one fixed order, the same for every row whatever
+    its block, batch or thread: eight partial sums (lane l takes the terms t = l mod
+    8 in turn, ``Vec8`` arithmetic without fast-math), added pairwise, then the
+    remaining terms one by one. Blocks of four simulations share each kernel vector
+    load. ``banded_kde_numpy`` (a dense matrix product) agrees to rounding.
     """
     n_sim, n_bins = hist.shape
     n_out, width = kband.shape
@@ -1135,13 +1232,34 @@ def banded_kde_numba(hist, kband, lo):
         for m in range(n_out):
             start = lo[m]
             stop = min(width, n_bins - start)
-            kr = kband[m]
-            for s in range(s0, s1):
-                hr = hist[s, start:start + stop]
-                acc = 0.0
-                for t in range(stop):
-                    acc += hr[t] * kr[t]
-                out[s, m] = acc
+            kr = kband[m, :stop]
+            nv = stop - stop % LANES
+            if s1 - s0 == 4:
+                h0 = hist[s0, start:start + stop]
+                h1 = hist[s0 + 1, start:start + stop]
+                h2 = hist[s0 + 2, start:start + stop]
+                h3 = hist[s0 + 3, start:start + stop]
+                a0 = vzero()
+                a1 = vzero()
+                a2 = vzero()
+                a3 = vzero()
+                for t in range(0, nv, LANES):
+                    kv = vload(kr, t)
+                    a0 = vmuladd(a0, vload(h0, t), kv)
+                    a1 = vmuladd(a1, vload(h1, t), kv)
+                    a2 = vmuladd(a2, vload(h2, t), kv)
+                    a3 = vmuladd(a3, vload(h3, t), kv)
+                out[s0, m] = vhsum(a0) + _band_dot_tail(h0, kr, nv, stop)
+                out[s0 + 1, m] = vhsum(a1) + _band_dot_tail(h1, kr, nv, stop)
+                out[s0 + 2, m] = vhsum(a2) + _band_dot_tail(h2, kr, nv, stop)
+                out[s0 + 3, m] = vhsum(a3) + _band_dot_tail(h3, kr, nv, stop)
+            else:
+                for s in range(s0, s1):
+                    hr = hist[s, start:start + stop]
+                    a0 = vzero()
+                    for t in range(0, nv, LANES):
+                        a0 = vmuladd(a0, vload(hr, t), vload(kr, t))
+                    out[s, m] = vhsum(a0) + _band_dot_tail(hr, kr, nv, stop)
     return out
 
 
@@ -1293,18 +1411,37 @@ def pair_histogram_numpy(xyz, strip, strip_width, sel, wsel, bin_width, n_bins, 
     return hist
 
 
+#: Columns up to this length are sorted by insertion in ``_stable_argsort``.
+_INSERTION_MAX = 256
+
+
 @njit(cache=True)
 def _stable_argsort(col):
-    """Stable ascending argsort of a float64 vector: LSD radix sort on the IEEE-754
-    bits (byte by byte, skipping bytes all keys share) when every value is >= 0 (the
-    bits then order as the values; -0.0 is read as +0.0), else merge sort. Equal
-    values keep their index order either way."""
+    """Stable ascending argsort of a float64 vector: insertion sort up to
+    ``_INSERTION_MAX`` values without NaN; else LSD radix sort on the IEEE-754 bits
+    (byte by byte, skipping bytes all keys share) when every value is >= 0 (the bits
+    then order as the values; -0.0 is read as +0.0), else merge sort. Equal values
+    keep their index order either way."""
     n = col.size
     ok = True
+    nan = False
     for i in range(n):
         if not (col[i] >= 0.0):  # negative or NaN
             ok = False
-            break
+            nan = nan or col[i] != col[i]
+    if n <= _INSERTION_MAX and not nan:
+        # short columns (the simulations of one distance): insertion sort, stable
+        # (an element moves only past strictly greater ones)
+        order = np.arange(n)
+        for i in range(1, n):
+            o = order[i]
+            v = col[o]
+            j = i - 1
+            while j >= 0 and col[order[j]] > v:
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = o
+        return order
     if not ok:
         return np.argsort(col, kind="mergesort")
     keys = col.view(np.uint64).copy()

@@ -108,3 +108,40 @@ def vacc_scaled(typingctx, acc, rows, r, w):
         return builder.fadd(args[0], builder.fmul(_splat(builder, args[3]), vr))
 
     return vec8(vec8, rows, r, types.float64), codegen
+
+
+@intrinsic
+def vload(typingctx, arr, i):
+    """Lanes ``arr[i:i + 8]`` of a 1-D contiguous float64 array (``i + 8 <= size``)."""
+
+    def codegen(context, builder, signature, args):
+        aty, ity = signature.args
+        a = context.make_array(aty)(context, builder, args[0])
+        idx = context.cast(builder, args[1], ity, types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aty, a, [idx])
+        return builder.load(builder.bitcast(ptr, _VTY.as_pointer()), align=8)
+
+    return vec8(arr, i), codegen
+
+
+@intrinsic
+def vmuladd(typingctx, acc, x, y):
+    """Lane k: ``acc[k] + x[k] * y[k]`` (a multiply, then an add)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], builder.fmul(args[1], args[2]))
+
+    return vec8(vec8, vec8, vec8), codegen
+
+
+@intrinsic
+def vhsum(typingctx, v):
+    """``((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7))``."""
+
+    def codegen(context, builder, signature, args):
+        lane = [builder.extract_element(args[0], _I32(k)) for k in range(LANES)]
+        while len(lane) > 1:
+            lane = [builder.fadd(lane[k], lane[k + 1]) for k in range(0, len(lane), 2)]
+        return lane[0]
+
+    return types.float64(vec8), codegen

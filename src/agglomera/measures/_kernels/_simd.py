@@ -70,16 +70,21 @@ def vlane(typingctx, v, k):
     return types.float64(vec8, k), codegen
 
 
+def _pair_rows(context, builder, signature, args):
+    # rows r and c of the (n, 8) array, and w in every lane
+    aty, rty, cty = signature.args[1], signature.args[2], signature.args[3]
+    vr = _row(context, builder, aty, args[1], args[2], rty)
+    vc = _row(context, builder, aty, args[1], args[3], cty)
+    return vr, vc, _splat(builder, args[4])
+
+
 @intrinsic
 def vacc_pair(typingctx, acc, rows, r, c, w):
     """Lane k: ``acc[k] + (w * rows[r, k]) * rows[c, k]``."""
 
     def codegen(context, builder, signature, args):
-        aty, rty, cty = signature.args[1], signature.args[2], signature.args[3]
-        vr = _row(context, builder, aty, args[1], args[2], rty)
-        vc = _row(context, builder, aty, args[1], args[3], cty)
-        prod = builder.fmul(builder.fmul(_splat(builder, args[4]), vr), vc)
-        return builder.fadd(args[0], prod)
+        vr, vc, ws = _pair_rows(context, builder, signature, args)
+        return builder.fadd(args[0], builder.fmul(builder.fmul(ws, vr), vc))
 
     return vec8(vec8, rows, r, c, types.float64), codegen
 
@@ -89,12 +94,9 @@ def vacc_sqdiff(typingctx, acc, rows, r, c, w):
     """Lane k: ``acc[k] + (w * d) * d`` with ``d = rows[r, k] - rows[c, k]``."""
 
     def codegen(context, builder, signature, args):
-        aty, rty, cty = signature.args[1], signature.args[2], signature.args[3]
-        vr = _row(context, builder, aty, args[1], args[2], rty)
-        vc = _row(context, builder, aty, args[1], args[3], cty)
+        vr, vc, ws = _pair_rows(context, builder, signature, args)
         d = builder.fsub(vr, vc)
-        prod = builder.fmul(builder.fmul(_splat(builder, args[4]), d), d)
-        return builder.fadd(args[0], prod)
+        return builder.fadd(args[0], builder.fmul(builder.fmul(ws, d), d))
 
     return vec8(vec8, rows, r, c, types.float64), codegen
 

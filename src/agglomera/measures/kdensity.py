@@ -1183,7 +1183,8 @@ def duranton_overman(
     def frame(a):
         return pd.DataFrame(a, index=idx, columns=cols)
 
-    summary = pd.DataFrame(rows).set_index("industry")
+    summary = pd.DataFrame([{k: v for k, v in r.items() if k != "industry"}
+                            for r in rows], index=idx)
     return KdResult(distances=grid, kd=frame(kd), local_lower=frame(bands["ll"]),
                     local_upper=frame(bands["lu"]), global_lower=frame(bands["gl"]),
                     global_upper=frame(bands["gu"]), summary=summary,

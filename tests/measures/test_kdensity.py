@@ -24,6 +24,7 @@ from agglomera.measures._kernels._kdensity import (  # noqa: I001
     pair_distances_numpy,
     draw_prefixes_numba,
     draw_prefixes_numpy,
+    sort_rows_numba,
     draw_sets_numba,
     draw_sets_numpy,
     nested_histograms_numba,
@@ -353,6 +354,10 @@ def test_draw_prefixes_nested_twin_and_distinct():
     # a whole permutation (k = n) uses every site once
     full = draw_prefixes_numba(64, 64, 3, 0, 5, _table_size(64))
     np.testing.assert_array_equal(np.sort(full, axis=1), np.tile(np.arange(64), (5, 1)))
+    # the bitmap sort of dense prefixes equals numpy's sort
+    rows = long.copy()
+    sort_rows_numba(rows, 1_000)
+    np.testing.assert_array_equal(rows, np.sort(long, axis=1))
 
 
 def test_draw_prefixes_uniform_over_orders():

@@ -539,7 +539,10 @@ def _shared_kd(specs, coords, strip, strip_width, geo, radius, grid, max_d, bin_
             order = draw_prefixes_numba(n_ref, int(ks[-1]), site_seed, a, b - a,
                                         _table_size(int(ks[-1])))
             if alone:
-                sort_rows_numba(order, n_ref)
+                if n_ref <= 16 * order.shape[1]:  # dense prefixes: bitmap sort
+                    sort_rows_numba(order, n_ref)
+                else:
+                    order.sort(axis=1)
                 lead = 1 if obs[0] is None else 0
                 if lead:
                     order = np.vstack([group[0]["obs_sel"], order])

@@ -142,23 +142,20 @@ def _perm_prefix(state, n, k, hkey, hval, out):
 @njit(parallel=True, cache=True)
 def sort_rows_numba(a, n):
     """Sort each row of ``a`` (distinct integers in ``[0, n)``) in place, rows in
-    parallel: by marking them in a bitmap of ``n`` flags and reading it back when the
-    rows are dense (``n <= 16`` times the row length), else by sorting."""
+    parallel, by marking them in a bitmap of ``n`` flags and reading it back: ``O(n)``
+    per row, for rows that hold a good part of ``[0, n)`` (numpy's sort is faster for
+    sparse rows)."""
     k = a.shape[1]
-    dense = n <= 16 * k
     for r in prange(a.shape[0]):
         row = a[r]
-        if dense:
-            flag = np.zeros(n, dtype=np.bool_)
-            for q in range(k):
-                flag[row[q]] = True
-            t = 0
-            for v in range(n):
-                if flag[v]:
-                    row[t] = v
-                    t += 1
-        else:
-            row.sort()
+        flag = np.zeros(n, dtype=np.bool_)
+        for q in range(k):
+            flag[row[q]] = True
+        t = 0
+        for v in range(n):
+            if flag[v]:
+                row[t] = v
+                t += 1
 
 
 def _table_size(k):

@@ -10,8 +10,9 @@ in which sites are processed.
   of 0..n-1 from its own stream; each splitmix64 output gives two 32-bit draws, the
   high half first, each turned into an integer in [0, m) by Lemire's (2019)
   multiply-shift method with its rejection step (exactly uniform). The kernels
-  shuffle blocks of 8 permutations and sum their cross-products in one pass over the
-  links.
+  shuffle blocks of 8 permutations, interleave them (site i's 8 values side by side)
+  and sum their cross-products in one pass over the links with an 8-lane vector
+  accumulator (``_simd.Vec8``; each lane in link order, no fused multiply-add).
 * Conditional permutation (local statistics): for site i with k_i neighbours, each of
   the P permutations draws k_i distinct ids out of the n - 1 other sites with the
   permutation form of Floyd's algorithm (Bentley & Floyd 1987): digit s is uniform
